@@ -1,0 +1,17 @@
+import { DeleteFunctionCommand } from '@aws-sdk/client-lambda';
+import type { Command } from 'commander';
+import { runClientCommand, withClientFlags, type ClientFlags } from '../context.ts';
+
+export function registerDelete(program: Command): void {
+  withClientFlags(
+    program
+      .command('delete')
+      .description('delete a function')
+      .argument('<function>', 'function name or ARN, optionally :qualifier'),
+  ).action((fn: string, flags: ClientFlags) =>
+    runClientCommand(flags, { functionName: fn }, async (ctx) => {
+      await ctx.lambda().send(new DeleteFunctionCommand({ FunctionName: fn }));
+      process.stdout.write(`Deleted function ${fn}\n`);
+    }),
+  );
+}

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Platform configuration, parsed once and frozen. Limits default to AWS's quotas:
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export const ConfigSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(4566),
+  dataDir: z.string().min(1).default('./.nimbus'),
+  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'region must look like us-east-1').default('us-east-1'),
+  accountId: z.string().regex(/^\d{12}$/, 'account id must be 12 digits').default('123456789012'),
+  /** Idle execution environments are reaped after this long. */
+  idleTimeoutMs: z.number().int().min(0).default(5 * 60_000),
+  /** Account-wide concurrent executions (AWS default quota: 1,000). */
+  concurrencyLimit: z.number().int().min(1).default(1000),
+  limits: z
+    .object({
+      /** Zip upload, direct (AWS: 50 MB). */
+      zipMaxBytes: z.number().int().positive().default(50 * 1024 * 1024),
+      /** Unzipped deployment package (AWS: 250 MB). */
+      unzippedMaxBytes: z.number().int().positive().default(250 * 1024 * 1024),
+      /** Synchronous invoke payload, request and response (AWS: 6 MB). */
+      syncPayloadMaxBytes: z.number().int().positive().default(6 * 1024 * 1024),
+      /** Asynchronous invoke payload (AWS: 1 MB since 2025). */
+      asyncPayloadMaxBytes: z.number().int().positive().default(1024 * 1024),
+    })
+    .prefault({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Validates input, resolves the data directory, and freezes the result. */
+export function parseConfig(input: ConfigInput): Config {
+  const parsed = ConfigSchema.parse(input);
+  parsed.dataDir = path.resolve(parsed.dataDir);
+  Object.freeze(parsed.limits);
+  return Object.freeze(parsed);
+}

@@ -1,0 +1,1 @@
+export { ConfigSchema, parseConfig, type Config, type ConfigInput } from './config.ts';

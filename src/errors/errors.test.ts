@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LAMBDA_ERRORS, TooManyRequestsException } from './lambda-errors.ts';
+import { JSON_ERRORS } from './json-errors.ts';
+
+const docs = fs.readFileSync(path.resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
+
+test('every Lambda wire error has its class name as code and is documented', () => {
+  for (const Cls of LAMBDA_ERRORS) {
+    const err = Cls === TooManyRequestsException ? new TooManyRequestsException('m', 'ConcurrentInvocationLimitExceeded') : new (Cls as new (m: string) => InstanceType<typeof Cls>)('m');
+    assert.equal(err.code, Cls.name);
+    assert.ok(err.status >= 400 && err.status < 600, `${Cls.name} has an HTTP error status`);
+    assert.ok(docs.includes(`\`${Cls.name}\` | ${err.status}`), `${Cls.name} (${err.status}) is listed in docs/errors.md`);
+  }
+});
+
+test('every JSON-protocol wire error has its class name as code and is documented', () => {
+  for (const Cls of JSON_ERRORS) {
+    const err = new Cls('m');
+    assert.equal(err.code, Cls.name);
+    assert.ok(docs.includes(`\`${Cls.name}\` | ${err.status}`), `${Cls.name} (${err.status}) is listed in docs/errors.md`);
+  }
+});
+
+test('throttles carry Reason and Retry-After', () => {
+  const err = new TooManyRequestsException('Rate Exceeded.', 'ReservedFunctionConcurrentInvocationLimitExceeded', 2);
+  assert.deepEqual(err.extraBody(), { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+  assert.deepEqual(err.extraHeaders(), { 'Retry-After': '2' });
+});

@@ -1,0 +1,30 @@
+/**
+ * Wire errors of the JSON 1.1 services (CloudWatch Logs now; Secrets Manager later):
+ * status 400 with body {"__type": code, "message": ...}. Each class is named exactly
+ * after its AWS code; import them as a namespace (LogsErrors.ResourceNotFoundException)
+ * since some codes share names with Lambda's.
+ */
+export abstract class JsonProtocolError extends Error {
+  readonly status: number = 400;
+  get code(): string {
+    return this.constructor.name;
+  }
+}
+
+export class ResourceNotFoundException extends JsonProtocolError {}
+export class InvalidParameterException extends JsonProtocolError {}
+export class ResourceAlreadyExistsException extends JsonProtocolError {}
+export class UnknownOperationException extends JsonProtocolError {}
+export class SerializationException extends JsonProtocolError {}
+export class ServiceUnavailableException extends JsonProtocolError {
+  override readonly status = 500;
+}
+
+export const JSON_ERRORS = [
+  ResourceNotFoundException,
+  InvalidParameterException,
+  ResourceAlreadyExistsException,
+  UnknownOperationException,
+  SerializationException,
+  ServiceUnavailableException,
+] as const;

@@ -1,0 +1,1 @@
+export { Invoker, type AsyncEvent, type FunctionResolver, type InvokeOptions, type InvokerOptions, type ResolvedFunction } from './invoker.ts';

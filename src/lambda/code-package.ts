@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import yauzl from 'yauzl';
+import { InvalidParameterValueException } from '../errors/index.ts';
+
+/** AWS's answer for anything that is not a readable zip. */
+const NOT_A_ZIP = 'Could not unzip uploaded file. Please check your file, then try to upload again.';
+
+export interface CodeDigest {
+  /** base64 SHA-256, as AWS reports CodeSha256. */
+  readonly sha256: string;
+  /** hex SHA-256, used for file names. */
+  readonly hex: string;
+  readonly size: number;
+}
+
+export function digestZip(zip: Buffer): CodeDigest {
+  const hash = createHash('sha256').update(zip).digest();
+  return { sha256: hash.toString('base64'), hex: hash.toString('hex'), size: zip.length };
+}
+
+export interface ExtractLimits {
+  readonly unzippedMaxBytes: number;
+}
+
+function openZip(zip: Buffer): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true, strictFileNames: false }, (err, zf) =>
+      err || !zf ? reject(new InvalidParameterValueException(NOT_A_ZIP)) : resolve(zf),
+    );
+  });
+}
+
+function isInside(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** Counts bytes as they stream through and fails the stream once the total passes the limit. */
+class ByteBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
+  meter(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        this.used += chunk.length;
+        if (this.used > this.limit) cb(tooLarge(this.limit));
+        else cb(null, chunk);
+      },
+    });
+  }
+}
+
+function tooLarge(limit: number) {
+  return new InvalidParameterValueException(
+    `Unzipped size must be smaller than ${limit} bytes`,
+  );
+}
+
+/**
+ * Extracts a zip into destDir, which must not exist yet. Refuses entries that would land
+ * outside it (`..`, absolute paths, escaping symlinks) and archives whose unzipped size
+ * passes the limit, counting real bytes rather than trusting the headers.
+ */
+export async function extractZip(zip: Buffer, destDir: string, limits: ExtractLimits): Promise<void> {
+  const zf = await openZip(zip);
+  const root = path.resolve(destDir);
+  await fsp.mkdir(root, { recursive: true });
+  const budget = new ByteBudget(limits.unzippedMaxBytes);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: unknown) => {
+        zf.close();
+        reject(err instanceof InvalidParameterValueException ? err : new InvalidParameterValueException(NOT_A_ZIP));
+      };
+      zf.on('error', fail);
+      zf.on('end', resolve);
+      zf.on('entry', (entry: yauzl.Entry) => {
+        handleEntry(zf, entry, root, budget).then(() => zf.readEntry(), fail);
+      });
+      zf.readEntry();
+    });
+  } finally {
+    zf.close();
+  }
+  await checkLinksStayInside(root);
+}
+
+/**
+ * Each link was checked as written, but a chain (a -> b/.., b -> .) can still lead out;
+ * the real path of every link must end inside the package.
+ */
+async function checkLinksStayInside(root: string): Promise<void> {
+  const realRoot = await fsp.realpath(root);
+  for (const entry of await fsp.readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isSymbolicLink()) continue;
+    const link = path.join(entry.parentPath, entry.name);
+    const real = await fsp.realpath(link).catch(() => undefined);
+    if (real !== undefined && !isInside(realRoot, real)) {
+      throw new InvalidParameterValueException(`Zip entry ${JSON.stringify(path.relative(root, link))} is a symlink that points outside the package`);
+    }
+  }
+}
+
+async function handleEntry(zf: yauzl.ZipFile, entry: yauzl.Entry, root: string, budget: ByteBudget): Promise<void> {
+  const name = entry.fileName.replace(/\\/g, '/');
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.split('/').includes('..')) {
+    throw new InvalidParameterValueException(`Zip entry ${JSON.stringify(entry.fileName)} points outside the package`);
+  }
+  const target = path.resolve(root, name);
+  if (!isInside(root, target)) {
+    throw new InvalidParameterValueException(`Zip entry ${JSON.stringify(entry.fileName)} points outside the package`);
+  }
+  if (entry.uncompressedSize > budget.limit - budget.used) throw tooLarge(budget.limit);
+  const mode = (entry.externalFileAttributes >>> 16) & 0o170777;
+  const type = mode & 0o170000;
+  if (name.endsWith('/')) {
+    await fsp.mkdir(target, { recursive: true });
+    return;
+  }
+  await fsp.mkdir(path.dirname(target), { recursive: true });
+  // A folder reached through an earlier symlink must still be inside the package.
+  if (!isInside(await fsp.realpath(root), await fsp.realpath(path.dirname(target)))) {
+    throw new InvalidParameterValueException(`Zip entry ${JSON.stringify(entry.fileName)} points outside the package`);
+  }
+  const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
+    zf.openReadStream(entry, (err, s) => (err || !s ? reject(err) : resolve(s))),
+  );
+  if (type === 0o120000) {
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    const link = Buffer.concat(chunks).toString('utf8');
+    if (path.isAbsolute(link) || !isInside(root, path.resolve(path.dirname(target), link))) {
+      throw new InvalidParameterValueException(`Zip entry ${JSON.stringify(entry.fileName)} is a symlink that points outside the package`);
+    }
+    await fsp.symlink(link, target);
+    return;
+  }
+  // Executable bits matter for custom runtimes' bootstrap; everything is readable.
+  const fileMode = (mode & 0o111 ? 0o755 : 0o644);
+  await pipeline(stream, budget.meter(), fs.createWriteStream(target, { mode: fileMode, flags: 'wx' }));
+}
+
+/**
+ * Keeps extracted code packages under one directory, one folder per zip digest. Folders
+ * are built beside their final place and renamed in, so a crash never leaves half a package.
+ */
+export class CodeCache {
+  constructor(
+    readonly root: string,
+    readonly limits: ExtractLimits,
+  ) {
+    fs.mkdirSync(root, { recursive: true });
+  }
+
+  dirFor(hex: string): string {
+    return path.join(this.root, hex);
+  }
+
+  /** Extracts zip (whose digest is hex) unless already present; returns the folder. */
+  async ensure(hex: string, zip: () => Promise<Buffer | undefined>): Promise<string> {
+    const dir = this.dirFor(hex);
+    if (fs.existsSync(dir)) return dir;
+    const data = await zip();
+    if (!data) throw new Error(`code package ${hex} is missing from the blob store`);
+    const tmp = path.join(this.root, `.tmp-${hex}-${randomUUID()}`);
+    try {
+      await extractZip(data, tmp, this.limits);
+      await fsp.rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
+        // Another request extracted the same package first: theirs is as good as ours.
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+        await fsp.rm(tmp, { recursive: true, force: true });
+      });
+    } catch (err) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    return dir;
+  }
+
+  async remove(hex: string): Promise<void> {
+    await fsp.rm(this.dirFor(hex), { recursive: true, force: true });
+  }
+
+  /** Removes leftovers of extractions interrupted by a crash. */
+  async sweep(): Promise<void> {
+    for (const name of await fsp.readdir(this.root)) {
+      if (name.startsWith('.tmp-')) await fsp.rm(path.join(this.root, name), { recursive: true, force: true });
+    }
+  }
+}
+

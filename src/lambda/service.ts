@@ -1,0 +1,109 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Service } from '../gateway/index.ts';
+import type { Invoker, ResolvedFunction } from '../invoke/index.ts';
+import type { Config } from '../config/index.ts';
+import type { MetadataStore } from '../storage/index.ts';
+import { ResourceNotFoundException } from '../errors/index.ts';
+import type { FunctionService } from './function-service.ts';
+import { CODE_PATH_PREFIX, CodeLocationSigner } from './code-location.ts';
+import { RestJsonRouter, type Authorizer, type Route } from './router.ts';
+import { lambdaRoutes } from './routes.ts';
+import { functionArn, parseFunctionRef } from './names.ts';
+
+/** Lambda's REST paths all start with an API date: /2015-03-31/, /2016-08-19/, ... */
+const LAMBDA_PATH = /^\/20\d\d-\d\d-\d\d\//;
+
+export interface LambdaServiceDeps {
+  readonly config: Config;
+  readonly functions: FunctionService;
+  readonly store: MetadataStore;
+  readonly invoker: Invoker;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly authorize?: Authorizer;
+}
+
+/** The Lambda REST API on the gateway, plus the presigned code download links it hands out. */
+export class LambdaService implements Service {
+  readonly name = 'lambda';
+  readonly #router: RestJsonRouter;
+  readonly #signer: CodeLocationSigner;
+
+  constructor(private readonly deps: LambdaServiceDeps) {
+    this.#signer = new CodeLocationSigner(deps.now);
+    this.#router = new RestJsonRouter(deps.logger, deps.authorize);
+    for (const route of lambdaRoutes({
+      config: deps.config,
+      functions: deps.functions,
+      store: deps.store,
+      invoker: deps.invoker,
+      signer: this.#signer,
+      resolve: (name, qualifier) => this.resolve(name, qualifier),
+    })) {
+      this.#router.add(route);
+    }
+  }
+
+  /** The route table (IAM action and resource per action). */
+  get routes(): readonly Route[] {
+    return this.#router.routes;
+  }
+
+  matches(_req: IncomingMessage, path: string): boolean {
+    return LAMBDA_PATH.test(path) || path.startsWith(CODE_PATH_PREFIX);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (url.pathname.startsWith(CODE_PATH_PREFIX)) return this.#download(req, res, url);
+    return this.#router.handle(req, res, url);
+  }
+
+  /** Resolves a name (and qualifier) to the function version that runs. */
+  async resolve(functionName: string, qualifier?: string): Promise<ResolvedFunction> {
+    const { functions, config } = this.deps;
+    const ref = parseFunctionRef(functionName, functions.scope);
+    const q = qualifier ?? ref.qualifier ?? '$LATEST';
+    if (q !== '$LATEST') {
+      throw new ResourceNotFoundException(`Function not found: ${functionArn(functions.scope, ref.name, q)}`);
+    }
+    const record = functions.require(ref.name);
+    const codeDir = await functions.codeDir(record);
+    return {
+      executedVersion: record.version,
+      spec: {
+        key: `${record.name}:${record.version}:${record.revisionId}`,
+        functionName: record.name,
+        functionArn: functions.arnOf(record),
+        version: record.version,
+        runtime: record.runtime,
+        handler: record.handler,
+        codeDir,
+        memorySize: record.memorySize,
+        timeout: record.timeout,
+        ephemeralStorage: record.ephemeralStorage,
+        environment: record.environment,
+        logGroupName: functions.logGroupOf(record),
+        region: config.region,
+      },
+    };
+  }
+
+  async #download(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    req.resume();
+    const m = /^\/_nimbus\/code\/([^/]+)\/([0-9a-f]{64})\.zip$/.exec(url.pathname);
+    const name = m ? decodeURIComponent(m[1]!) : '';
+    const hex = m?.[2] ?? '';
+    const ok = m && this.#signer.verify(name, hex, url.searchParams.get('Expires'), url.searchParams.get('Signature'));
+    const record = ok ? this.deps.store.getFunction(name) : undefined;
+    const stream = record && record.codeKey === `code/${hex}.zip` ? this.deps.functions.codeStream(record) : undefined;
+    if (!stream) {
+      // S3's answer to an expired or forged presigned URL.
+      res.writeHead(403, { 'Content-Type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired or the signature does not match</Message></Error>');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/zip', 'Content-Length': record!.codeSize });
+    stream.pipe(res);
+  }
+}

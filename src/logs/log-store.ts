@@ -1,0 +1,266 @@
+import Database from 'better-sqlite3';
+import type { LogSink } from '../sandbox/index.ts';
+
+export interface StoredEvent {
+  readonly id: number;
+  readonly group: string;
+  readonly stream: string;
+  readonly timestamp: number;
+  readonly ingestionTime: number;
+  readonly message: string;
+}
+
+export interface StreamInfo {
+  readonly name: string;
+  readonly created: number;
+  readonly firstEvent: number | null;
+  readonly lastEvent: number | null;
+  readonly lastIngestion: number | null;
+  readonly storedBytes: number;
+}
+
+export interface GroupInfo {
+  readonly name: string;
+  readonly created: number;
+  readonly retentionDays: number | null;
+  readonly storedBytes: number;
+}
+
+export interface EventQuery {
+  readonly group: string;
+  readonly streams?: readonly string[];
+  readonly streamPrefix?: string;
+  readonly startTime?: number;
+  readonly endTime?: number;
+  /** Exclusive cursor: (timestamp, id) of the last event already returned. */
+  readonly after?: { timestamp: number; id: number };
+  readonly limit: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS log_groups (
+  name TEXT PRIMARY KEY,
+  created INTEGER NOT NULL,
+  retention_days INTEGER
+);
+CREATE TABLE IF NOT EXISTS log_streams (
+  group_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  first_event INTEGER,
+  last_event INTEGER,
+  last_ingest INTEGER,
+  stored_bytes INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (group_name, name)
+);
+CREATE TABLE IF NOT EXISTS log_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  group_name TEXT NOT NULL,
+  stream_name TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  ingest INTEGER NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_events_group_ts ON log_events (group_name, ts, id);
+CREATE INDEX IF NOT EXISTS log_events_stream_ts ON log_events (group_name, stream_name, ts, id);
+`;
+
+interface Pending {
+  group: string;
+  stream: string;
+  timestamp: number;
+  message: string;
+}
+
+/** How long appended events may wait before they are written, in ms. */
+const FLUSH_DELAY_MS = 25;
+/** A batch this large is written at once. */
+const FLUSH_BATCH = 1000;
+
+/**
+ * Function logs in their own SQLite file, so log writes never contend with metadata.
+ * Appends are batched: the invoke path only pushes to an array.
+ */
+export class SqliteLogStore implements LogSink {
+  readonly #db: Database.Database;
+  #pending: Pending[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  readonly #insertGroup;
+  readonly #insertStream;
+  readonly #touchStream;
+  readonly #insertEvent;
+
+  constructor(
+    file: string,
+    private readonly now: () => number = Date.now,
+    /** Told when a background write fails; the batch is dropped so the invoke path never blocks on logs. */
+    private readonly onError: (err: unknown, dropped: number) => void = () => {},
+  ) {
+    this.#db = new Database(file);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.exec(SCHEMA);
+    this.#insertGroup = this.#db.prepare('INSERT OR IGNORE INTO log_groups (name, created) VALUES (?, ?)');
+    this.#insertStream = this.#db.prepare('INSERT OR IGNORE INTO log_streams (group_name, name, created) VALUES (?, ?, ?)');
+    this.#touchStream = this.#db.prepare(
+      `UPDATE log_streams SET
+         first_event = MIN(COALESCE(first_event, @first), @first),
+         last_event = MAX(COALESCE(last_event, @last), @last),
+         last_ingest = @ingest,
+         stored_bytes = stored_bytes + @bytes
+       WHERE group_name = @group AND name = @stream`,
+    );
+    this.#insertEvent = this.#db.prepare(
+      'INSERT INTO log_events (group_name, stream_name, ts, ingest, message) VALUES (?, ?, ?, ?, ?)',
+    );
+  }
+
+  append(group: string, stream: string, events: ReadonlyArray<{ timestamp: number; message: string }>): void {
+    for (const e of events) this.#pending.push({ group, stream, timestamp: e.timestamp, message: e.message });
+    if (this.#pending.length >= FLUSH_BATCH) this.#backgroundFlush();
+    else this.#timer ??= setTimeout(() => this.#backgroundFlush(), FLUSH_DELAY_MS);
+  }
+
+  #backgroundFlush(): void {
+    const n = this.#pending.length;
+    try {
+      this.flush();
+    } catch (err) {
+      this.onError(err, n);
+    }
+  }
+
+  /** Writes every pending event now. */
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    const ingest = this.now();
+    this.#db.transaction(() => {
+      const streams = new Map<string, { group: string; stream: string; first: number; last: number; bytes: number }>();
+      for (const e of batch) {
+        this.#insertEvent.run(e.group, e.stream, e.timestamp, ingest, e.message);
+        const key = `${e.group}\n${e.stream}`;
+        const s = streams.get(key);
+        const bytes = Buffer.byteLength(e.message);
+        if (s) {
+          s.first = Math.min(s.first, e.timestamp);
+          s.last = Math.max(s.last, e.timestamp);
+          s.bytes += bytes;
+        } else {
+          streams.set(key, { group: e.group, stream: e.stream, first: e.timestamp, last: e.timestamp, bytes });
+        }
+      }
+      for (const s of streams.values()) {
+        this.#insertGroup.run(s.group, ingest);
+        this.#insertStream.run(s.group, s.stream, ingest);
+        this.#touchStream.run({ first: s.first, last: s.last, ingest, bytes: s.bytes, group: s.group, stream: s.stream });
+      }
+    })();
+  }
+
+  groups(prefix: string | undefined, after: string | undefined, limit: number): GroupInfo[] {
+    this.flush();
+    return this.#db
+      .prepare(
+        `SELECT g.name, g.created, g.retention_days AS retentionDays,
+                COALESCE((SELECT SUM(stored_bytes) FROM log_streams s WHERE s.group_name = g.name), 0) AS storedBytes
+         FROM log_groups g WHERE g.name >= ? AND g.name > ? AND substr(g.name, 1, ?) = ? ORDER BY g.name LIMIT ?`,
+      )
+      .all(prefix ?? '', after ?? '', (prefix ?? '').length, prefix ?? '', limit) as GroupInfo[];
+  }
+
+  group(name: string): GroupInfo | undefined {
+    this.flush();
+    return this.#db
+      .prepare('SELECT name, created, retention_days AS retentionDays, 0 AS storedBytes FROM log_groups WHERE name = ?')
+      .get(name) as GroupInfo | undefined;
+  }
+
+  streams(group: string, opts: { prefix?: string; orderByLastEvent?: boolean; descending?: boolean; offset: number; limit: number }): StreamInfo[] {
+    this.flush();
+    const order = opts.orderByLastEvent ? 'COALESCE(last_event, 0)' : 'name';
+    const dir = opts.descending ? 'DESC' : 'ASC';
+    return this.#db
+      .prepare(
+        `SELECT name, created, first_event AS firstEvent, last_event AS lastEvent, last_ingest AS lastIngestion, stored_bytes AS storedBytes
+         FROM log_streams WHERE group_name = ? AND substr(name, 1, ?) = ?
+         ORDER BY ${order} ${dir}, name ${dir} LIMIT ? OFFSET ?`,
+      )
+      .all(group, (opts.prefix ?? '').length, opts.prefix ?? '', opts.limit, opts.offset) as StreamInfo[];
+  }
+
+  /** Events in (timestamp, id) order, after the cursor. */
+  events(q: EventQuery): StoredEvent[] {
+    this.flush();
+    const where = ['group_name = @group', 'ts >= @start', 'ts <= @end'];
+    const params: Record<string, unknown> = {
+      group: q.group,
+      start: q.startTime ?? 0,
+      end: q.endTime ?? Number.MAX_SAFE_INTEGER,
+      limit: q.limit,
+    };
+    if (q.streams && q.streams.length > 0) {
+      where.push(`stream_name IN (${q.streams.map((_, i) => `@s${i}`).join(', ')})`);
+      q.streams.forEach((s, i) => (params[`s${i}`] = s));
+    }
+    if (q.streamPrefix) {
+      where.push('substr(stream_name, 1, @plen) = @prefix');
+      params.plen = q.streamPrefix.length;
+      params.prefix = q.streamPrefix;
+    }
+    if (q.after) {
+      where.push('(ts > @afterTs OR (ts = @afterTs AND id > @afterId))');
+      params.afterTs = q.after.timestamp;
+      params.afterId = q.after.id;
+    }
+    return this.#db
+      .prepare(
+        `SELECT id, group_name AS "group", stream_name AS stream, ts AS timestamp, ingest AS ingestionTime, message
+         FROM log_events WHERE ${where.join(' AND ')} ORDER BY ts, id LIMIT @limit`,
+      )
+      .all(params) as StoredEvent[];
+  }
+
+  /** Events of one stream by position, for GetLogEvents' forward and backward tokens. */
+  streamEvents(group: string, stream: string, opts: { startTime?: number; endTime?: number; afterId?: number; beforeId?: number; fromHead: boolean; limit: number }): StoredEvent[] {
+    this.flush();
+    const where = ['group_name = @group', 'stream_name = @stream', 'ts >= @start', 'ts < @end'];
+    const params: Record<string, unknown> = {
+      group,
+      stream,
+      start: opts.startTime ?? 0,
+      end: opts.endTime ?? Number.MAX_SAFE_INTEGER,
+      limit: opts.limit,
+    };
+    if (opts.afterId !== undefined) {
+      where.push('id > @afterId');
+      params.afterId = opts.afterId;
+    }
+    if (opts.beforeId !== undefined) {
+      where.push('id < @beforeId');
+      params.beforeId = opts.beforeId;
+    }
+    const forward = opts.fromHead || opts.afterId !== undefined;
+    const rows = this.#db
+      .prepare(
+        `SELECT id, group_name AS "group", stream_name AS stream, ts AS timestamp, ingest AS ingestionTime, message
+         FROM log_events WHERE ${where.join(' AND ')} ORDER BY id ${forward ? 'ASC' : 'DESC'} LIMIT @limit`,
+      )
+      .all(params) as StoredEvent[];
+    return forward ? rows : rows.reverse();
+  }
+
+  streamExists(group: string, stream: string): boolean {
+    this.flush();
+    return this.#db.prepare('SELECT 1 FROM log_streams WHERE group_name = ? AND name = ?').get(group, stream) !== undefined;
+  }
+
+  close(): void {
+    this.flush();
+    this.#db.close();
+  }
+}

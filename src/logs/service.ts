@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { readBody, type Service } from '../gateway/index.ts';
+import { JsonErrors } from '../errors/index.ts';
+import type { SqliteLogStore, StoredEvent } from './log-store.ts';
+import { compileFilterPattern } from './filter-pattern.ts';
+
+const TARGET_PREFIX = 'Logs_20140328.';
+const BODY_MAX = 1024 * 1024;
+
+type Body = Record<string, unknown>;
+type Action = (body: Body) => unknown;
+
+/**
+ * The CloudWatch Logs API (JSON 1.1, X-Amz-Target: Logs_20140328.<Action>) over the
+ * function log store: what `aws logs tail`, `aws logs filter-log-events` and `nimbus logs` use.
+ */
+export class LogsService implements Service {
+  readonly name = 'logs';
+  readonly #actions: Record<string, Action>;
+
+  constructor(
+    private readonly store: SqliteLogStore,
+    private readonly scope: { region: string; accountId: string },
+    private readonly logger: Logger,
+  ) {
+    this.#actions = {
+      DescribeLogGroups: (b) => this.#describeLogGroups(b),
+      DescribeLogStreams: (b) => this.#describeLogStreams(b),
+      GetLogEvents: (b) => this.#getLogEvents(b),
+      FilterLogEvents: (b) => this.#filterLogEvents(b),
+    };
+  }
+
+  matches(req: IncomingMessage): boolean {
+    const target = req.headers['x-amz-target'];
+    return typeof target === 'string' && target.startsWith(TARGET_PREFIX);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    try {
+      const action = String(req.headers['x-amz-target']).slice(TARGET_PREFIX.length);
+      const fn = this.#actions[action];
+      if (!fn) {
+        req.resume();
+        throw new JsonErrors.UnknownOperationException(`Unknown operation ${action}`);
+      }
+      const raw = await readBody(req, BODY_MAX);
+      let body: Body;
+      try {
+        body = raw.length === 0 ? {} : (JSON.parse(raw.toString('utf8')) as Body);
+      } catch {
+        throw new JsonErrors.SerializationException('Request body is not valid JSON');
+      }
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        throw new JsonErrors.SerializationException('Request body must be a JSON object');
+      }
+      const out = JSON.stringify(fn(body) ?? {});
+      res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId });
+      res.end(out);
+    } catch (err) {
+      let wire: JsonErrors.JsonProtocolError;
+      if (err instanceof JsonErrors.JsonProtocolError) wire = err;
+      else {
+        this.logger.error({ err, requestId }, 'unexpected error in the Logs API');
+        wire = new JsonErrors.ServiceUnavailableException('An internal error occurred; see the Nimbus server log.');
+      }
+      const out = JSON.stringify({ __type: wire.code, message: wire.message });
+      res.writeHead(wire.status, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId, 'x-amzn-ErrorType': wire.code });
+      res.end(out);
+    }
+  }
+
+  #groupArn(name: string): string {
+    return `arn:aws:logs:${this.scope.region}:${this.scope.accountId}:log-group:${name}`;
+  }
+
+  #requireGroup(body: Body): string {
+    const name = str(body, 'logGroupName') ?? groupFromIdentifier(str(body, 'logGroupIdentifier'));
+    if (!name) throw new JsonErrors.InvalidParameterException('logGroupName or logGroupIdentifier is required');
+    if (!this.store.group(name)) throw new JsonErrors.ResourceNotFoundException('The specified log group does not exist.');
+    return name;
+  }
+
+  // DescribeLogGroups
+  #describeLogGroups(body: Body) {
+    const limit = int(body, 'limit', 1, 50) ?? 50;
+    const after = decodeToken(str(body, 'nextToken'));
+    const rows = this.store.groups(str(body, 'logGroupNamePrefix'), typeof after === 'string' ? after : undefined, limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      logGroups: page.map((g) => ({
+        logGroupName: g.name,
+        creationTime: g.created,
+        ...(g.retentionDays ? { retentionInDays: g.retentionDays } : {}),
+        metricFilterCount: 0,
+        arn: `${this.#groupArn(g.name)}:*`,
+        logGroupArn: this.#groupArn(g.name),
+        storedBytes: g.storedBytes,
+        logGroupClass: 'STANDARD',
+      })),
+      ...(rows.length > limit ? { nextToken: encodeToken(page[page.length - 1]!.name) } : {}),
+    };
+  }
+
+  // DescribeLogStreams
+  #describeLogStreams(body: Body) {
+    const group = this.#requireGroup(body);
+    const limit = int(body, 'limit', 1, 50) ?? 50;
+    const orderBy = str(body, 'orderBy') ?? 'LogStreamName';
+    if (orderBy !== 'LogStreamName' && orderBy !== 'LastEventTime') {
+      throw new JsonErrors.InvalidParameterException(`Invalid orderBy: ${orderBy}`);
+    }
+    const prefix = str(body, 'logStreamNamePrefix');
+    if (prefix && orderBy === 'LastEventTime') {
+      throw new JsonErrors.InvalidParameterException('Cannot order by LastEventTime with a logStreamNamePrefix.');
+    }
+    const token = decodeToken(str(body, 'nextToken'));
+    const offset = typeof token === 'number' ? token : 0;
+    const rows = this.store.streams(group, {
+      ...(prefix ? { prefix } : {}),
+      orderByLastEvent: orderBy === 'LastEventTime',
+      descending: body.descending === true,
+      offset,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return {
+      logStreams: page.map((s) => ({
+        logStreamName: s.name,
+        creationTime: s.created,
+        ...(s.firstEvent !== null ? { firstEventTimestamp: s.firstEvent } : {}),
+        ...(s.lastEvent !== null ? { lastEventTimestamp: s.lastEvent } : {}),
+        ...(s.lastIngestion !== null ? { lastIngestionTime: s.lastIngestion } : {}),
+        arn: `${this.#groupArn(group)}:log-stream:${s.name}`,
+        storedBytes: s.storedBytes,
+      })),
+      ...(rows.length > limit ? { nextToken: encodeToken(offset + limit) } : {}),
+    };
+  }
+
+  // GetLogEvents
+  #getLogEvents(body: Body) {
+    const group = this.#requireGroup(body);
+    const stream = str(body, 'logStreamName');
+    if (!stream) throw new JsonErrors.InvalidParameterException('logStreamName is required');
+    if (!this.store.streamExists(group, stream)) throw new JsonErrors.ResourceNotFoundException('The specified log stream does not exist.');
+    const limit = int(body, 'limit', 1, 10000) ?? 10000;
+    const token = str(body, 'nextToken');
+    const m = token ? /^([fb])\/(\d+)$/.exec(token) : null;
+    if (token && !m) throw new JsonErrors.InvalidParameterException('The specified nextToken is invalid.');
+    const startTime = num(body, 'startTime');
+    const endTime = num(body, 'endTime');
+    const rows = this.store.streamEvents(group, stream, {
+      ...(startTime !== undefined ? { startTime } : {}),
+      ...(endTime !== undefined ? { endTime } : {}),
+      ...(m?.[1] === 'f' ? { afterId: Number(m[2]) } : {}),
+      ...(m?.[1] === 'b' ? { beforeId: Number(m[2]) } : {}),
+      fromHead: body.startFromHead === true,
+      limit,
+    });
+    const first = rows[0]?.id;
+    const last = rows[rows.length - 1]?.id;
+    // With no events the tokens stay where the caller stood, as AWS's do at the end of a stream.
+    const at = m ? Number(m[2]) : 0;
+    return {
+      events: rows.map((e) => ({ timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime })),
+      nextForwardToken: `f/${pad(last ?? (m?.[1] === 'f' ? at : (first ?? at)))}`,
+      nextBackwardToken: `b/${pad(first ?? at)}`,
+    };
+  }
+
+  // FilterLogEvents
+  #filterLogEvents(body: Body) {
+    const group = this.#requireGroup(body);
+    const limit = int(body, 'limit', 1, 10000) ?? 10000;
+    const streams = Array.isArray(body.logStreamNames) ? (body.logStreamNames as unknown[]).map(String) : undefined;
+    const prefix = str(body, 'logStreamNamePrefix');
+    if (streams && prefix) {
+      throw new JsonErrors.InvalidParameterException('logStreamNames and logStreamNamePrefix are mutually exclusive');
+    }
+    const token = decodeToken(str(body, 'nextToken'));
+    const after = Array.isArray(token) ? { timestamp: Number(token[0]), id: Number(token[1]) } : undefined;
+    const matches = compileFilterPattern(str(body, 'filterPattern') ?? '');
+    const startTime = num(body, 'startTime');
+    const endTime = num(body, 'endTime');
+    const out: StoredEvent[] = [];
+    let cursor = after;
+    let exhausted = false;
+    // Scan in pages so a selective pattern does not load the whole group at once.
+    while (out.length < limit) {
+      const rows = this.store.events({
+        group,
+        ...(streams ? { streams } : {}),
+        ...(prefix ? { streamPrefix: prefix } : {}),
+        ...(startTime !== undefined ? { startTime } : {}),
+        ...(endTime !== undefined ? { endTime } : {}),
+        ...(cursor ? { after: cursor } : {}),
+        limit: 1000,
+      });
+      for (const e of rows) {
+        cursor = { timestamp: e.timestamp, id: e.id };
+        if (matches(e.message)) out.push(e);
+        if (out.length >= limit) break;
+      }
+      if (rows.length < 1000) {
+        exhausted = out.length < limit || rows[rows.length - 1]?.id === cursor?.id;
+        break;
+      }
+    }
+    return {
+      events: out.map((e) => ({
+        logStreamName: e.stream,
+        timestamp: e.timestamp,
+        message: e.message,
+        ingestionTime: e.ingestionTime,
+        eventId: eventId(e),
+      })),
+      searchedLogStreams: [],
+      ...(!exhausted && cursor ? { nextToken: encodeToken([cursor.timestamp, cursor.id]) } : {}),
+    };
+  }
+}
+
+function str(body: Body, key: string): string | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new JsonErrors.InvalidParameterException(`${key} must be a string`);
+  return v;
+}
+
+function num(body: Body, key: string): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new JsonErrors.InvalidParameterException(`${key} must be a number`);
+  return v;
+}
+
+function int(body: Body, key: string, min: number, max: number): number | undefined {
+  const v = num(body, key);
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new JsonErrors.InvalidParameterException(
+      `1 validation error detected: Value '${v}' at '${key}' failed to satisfy constraint: Member must have value between ${min} and ${max}`,
+    );
+  }
+  return v;
+}
+
+function groupFromIdentifier(id: string | undefined): string | undefined {
+  if (!id) return undefined;
+  const m = /^arn:aws[a-zA-Z-]*:logs:[^:]*:\d{12}:log-group:(.+?)(:\*)?$/.exec(id);
+  return m ? m[1] : id;
+}
+
+function encodeToken(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeToken(token: string | undefined): unknown {
+  if (!token) return undefined;
+  try {
+    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw new JsonErrors.InvalidParameterException('The specified nextToken is invalid.');
+  }
+}
+
+function pad(id: number): string {
+  return String(id).padStart(56, '0');
+}
+
+/** AWS event ids are long digit strings; ours encode the row id. */
+function eventId(e: StoredEvent): string {
+  return pad(e.id);
+}

@@ -1,0 +1,597 @@
+// @ts-check
+/**
+ * Nimbus Node.js runtime: the guest half of an execution environment. It runs inside
+ * the sandbox child process, imports nothing but node: built-ins (so it starts with a
+ * bare `node`), and speaks the Lambda Runtime API at AWS_LAMBDA_RUNTIME_API exactly as
+ * AWS's own Node.js runtime interface client does: same handler resolution, same
+ * context object, same callback / beforeExit semantics, same error documents and the
+ * same log line format.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import util from 'node:util';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const API_VERSION = '/2018-06-01';
+const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
+/** The path AWS's runtime lives at; its error texts name it, so ours do too. */
+const AWS_RUNTIME_ENTRY = '/var/runtime/index.mjs';
+const SELF_PATH = fileURLToPath(import.meta.url);
+const require = createRequire(import.meta.url);
+
+// ---------------------------------------------------------------------------
+// Errors (names and texts as AWS's runtime reports them)
+
+class ImportModuleError extends Error {}
+class HandlerNotFound extends Error {}
+class MalformedHandlerName extends Error {}
+class UserCodeSyntaxError extends Error {}
+class NodeJsExit extends Error {
+  constructor() {
+    super(
+      'The Lambda runtime client detected an unexpected Node.js exit code. This is most commonly caused by a Promise that was never settled. For more information, see https://nodejs.org/docs/latest/api/process.html#exit-codes',
+    );
+  }
+}
+class UnhandledPromiseRejection extends Error {
+  /** @param {unknown} reason @param {Promise<unknown>} promise */
+  constructor(reason, promise) {
+    super(/** @type {string} */ (reason));
+    this.reason = reason;
+    this.promise = promise;
+  }
+}
+for (const E of [ImportModuleError, HandlerNotFound, MalformedHandlerName, UserCodeSyntaxError, NodeJsExit, UnhandledPromiseRejection]) {
+  E.prototype.name = `Runtime.${E.name}`;
+}
+
+/** @param {any} obj */
+function isErrorLike(obj) {
+  return Boolean(
+    obj && obj.name && obj.message && obj.stack &&
+      typeof obj.name === 'string' && typeof obj.message === 'string' && typeof obj.stack === 'string',
+  );
+}
+
+/**
+ * The body posted to /error and /init/error: {errorType, errorMessage, trace}.
+ * @param {any} error
+ */
+function toRapidResponse(error) {
+  try {
+    if (util.types.isNativeError(error) || isErrorLike(error)) {
+      return { errorType: error.name, errorMessage: error.message, trace: String(error.stack).split('\n') };
+    }
+    return { errorType: typeof error, errorMessage: error.toString(), trace: [] };
+  } catch {
+    return {
+      errorType: 'handled',
+      errorMessage:
+        'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
+    };
+  }
+}
+
+/** @param {any} value */
+function withEnumerableProperties(value) {
+  if (value instanceof Error) {
+    /** @type {Record<string, unknown>} */
+    const ret = Object.assign(
+      { errorType: value.name, errorMessage: value.message, code: /** @type {any} */ (value).code },
+      value,
+    );
+    if (typeof value.stack === 'string') ret.stack = value.stack.split('\n');
+    return ret;
+  }
+  return value;
+}
+
+/** How AWS's runtime prints an error in a text log line: a tab, then JSON. @param {unknown} error */
+function toFormatted(error) {
+  try {
+    return '\t' + JSON.stringify(error, (_k, v) => withEnumerableProperties(v));
+  } catch {
+    return '\t' + JSON.stringify(toRapidResponse(error));
+  }
+}
+
+/** @param {unknown} err */
+function intoError(err) {
+  return err instanceof Error ? err : new Error(/** @type {string} */ (err));
+}
+
+// ---------------------------------------------------------------------------
+// Logging: console.* become `<ISO>\t<requestId>\t<LEVEL>\t<message>` lines on fd 1,
+// one write per call, newlines folded to \r so one call is one line for the host.
+
+/** @type {string | undefined} */
+let currentRequestId;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes every byte before returning, so that all output is in the pipe before the
+ * response is posted. fd 1 may have been made non-blocking by user code touching
+ * process.stdout, hence the EAGAIN retry.
+ * @param {string} text
+ */
+function writeOut(text) {
+  const buf = Buffer.from(text, 'utf8');
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(1, buf, off, buf.length - off);
+    } catch (e) {
+      const code = /** @type {NodeJS.ErrnoException} */ (e).code;
+      if (code === 'EAGAIN') Atomics.wait(sleepCell, 0, 0, 1);
+      else if (code === 'EPIPE') process.exit(0); // the host is gone
+      else throw e;
+    }
+  }
+}
+
+const LEVELS = /** @type {const} */ ({
+  TRACE: { name: 'TRACE', priority: 1 },
+  DEBUG: { name: 'DEBUG', priority: 2 },
+  INFO: { name: 'INFO', priority: 3 },
+  WARN: { name: 'WARN', priority: 4 },
+  ERROR: { name: 'ERROR', priority: 5 },
+  FATAL: { name: 'FATAL', priority: 6 },
+});
+/** @typedef {{ name: string, priority: number }} Level */
+
+/** @param {Level} level @param {unknown[]} params */
+function logText(level, params) {
+  const line = `${new Date().toISOString()}\t${currentRequestId}\t${level.name}\t${util.format(...params)}`;
+  writeOut(line.replace(/\n/g, '\r') + '\n');
+}
+
+/** @param {unknown} _key @param {unknown} value */
+function jsonErrorReplacer(_key, value) {
+  if (value instanceof Error) {
+    return Object.assign(
+      {
+        errorType: value?.constructor?.name ?? 'UnknownError',
+        errorMessage: value.message,
+        stackTrace: typeof value.stack === 'string' ? value.stack.split('\n') : value.stack,
+      },
+      value,
+    );
+  }
+  return value;
+}
+
+/** @param {Level} level @param {unknown[]} params */
+function logJson(level, params) {
+  /** @type {Record<string, unknown>} */
+  const result = { timestamp: new Date().toISOString(), level: level.name, requestId: currentRequestId };
+  let line;
+  if (params.length === 1) {
+    result.message = params[0];
+    try {
+      line = JSON.stringify(result, jsonErrorReplacer);
+    } catch {
+      result.message = util.format(result.message);
+      line = JSON.stringify(result);
+    }
+  } else {
+    result.message = util.format(...params);
+    for (const p of params) {
+      if (p instanceof Error) {
+        result.errorType = p?.constructor?.name ?? 'UnknownError';
+        result.errorMessage = p.message;
+        result.stackTrace = typeof p.stack === 'string' ? p.stack.split('\n') : [];
+        break;
+      }
+    }
+    line = JSON.stringify(result);
+  }
+  writeOut(line.replace(/\n/g, '\r') + '\n');
+}
+
+const jsonFormat = process.env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
+
+/** Logs an error the way the runtime itself does ("Invoke Error", "Uncaught Exception"). @type {(msg: string, err: unknown) => void} */
+const logError = jsonFormat
+  ? (_msg, err) => console.error(intoError(err))
+  : (msg, err) => console.error(msg, toFormatted(intoError(err)));
+
+function patchConsole() {
+  const log = jsonFormat ? logJson : logText;
+  const min = LEVELS[/** @type {keyof typeof LEVELS} */ (process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase() ?? '')] ?? LEVELS.TRACE;
+  const nop = () => {};
+  /** @param {Level} level */
+  const at = (level) => (level.priority >= min.priority ? (/** @type {unknown[]} */ ...params) => log(level, params) : nop);
+  const c = /** @type {any} */ (console);
+  c.trace = at(LEVELS.TRACE);
+  c.debug = at(LEVELS.DEBUG);
+  c.info = at(LEVELS.INFO);
+  c.log = c.info;
+  c.warn = at(LEVELS.WARN);
+  c.error = at(LEVELS.ERROR);
+  c.fatal = (/** @type {unknown[]} */ ...params) => log(LEVELS.FATAL, params);
+}
+
+// ---------------------------------------------------------------------------
+// Runtime API client: one keep-alive socket, unref'd by the agent while idle so it
+// never holds the event loop open (the beforeExit semantics depend on that).
+
+const api = process.env.AWS_LAMBDA_RUNTIME_API ?? '';
+const sep = api.lastIndexOf(':');
+const apiHost = sep > 0 ? api.slice(0, sep) : api;
+const apiPort = sep > 0 ? Number.parseInt(api.slice(sep + 1), 10) : 80;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** @param {unknown} err */
+function fatalConnectionError(err) {
+  writeOut(`${new Date().toISOString()}\t${currentRequestId}\tERROR\tRuntime API connection failed: ${String(err)}\n`);
+  process.exit(1);
+}
+
+/**
+ * @param {string} method @param {string} urlPath @param {Record<string, string | number>} headers
+ * @param {string | undefined} body
+ * @returns {Promise<{ status: number, headers: http.IncomingHttpHeaders, body: Buffer }>}
+ */
+function request(method, urlPath, headers, body) {
+  return new Promise((resolve) => {
+    const req = http.request(
+      { host: apiHost, port: apiPort, method, path: urlPath, headers, agent },
+      (res) => {
+        /** @type {Buffer[]} */
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: chunks.length === 1 ? /** @type {Buffer} */ (chunks[0]) : Buffer.concat(chunks) }),
+        );
+        res.on('error', fatalConnectionError);
+      },
+    );
+    req.on('error', fatalConnectionError);
+    req.end(body);
+  });
+}
+
+/** Header values may only hold visible latin-1; an exotic error name must not crash the post. @param {string} v */
+function headerSafe(v) {
+  return String(v).replace(/[^\t\x20-\x7e\x80-\xff]/g, '?');
+}
+
+/** @param {string} urlPath @param {string} body @param {Record<string, string>} extra */
+function post(urlPath, body, extra) {
+  return request('POST', urlPath, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...extra }, body);
+}
+
+/** @param {unknown} body */
+function serialize(body) {
+  try {
+    return JSON.stringify(body === undefined ? null : body);
+  } catch {
+    throw new Error('Unable to stringify response body');
+  }
+}
+
+const client = {
+  async nextInvocation() {
+    const res = await request('GET', `${API_VERSION}/runtime/invocation/next`, {}, undefined);
+    if (res.status !== 200) fatalConnectionError(`GET /runtime/invocation/next answered ${res.status}: ${res.body}`);
+    return res;
+  },
+  /** @param {unknown} result @param {string} id @param {() => void} callback */
+  postInvocationResponse(result, id, callback) {
+    const body = serialize(result);
+    post(`${API_VERSION}/runtime/invocation/${encodeURIComponent(id)}/response`, body, {}).then((res) => {
+      if (res.status !== 202) {
+        logError('Invoke Error', new Error(`Failed to post handler success response. Http response code: ${res.status}.`));
+      }
+      callback();
+    });
+  },
+  /** @param {unknown} error @param {string} id @param {() => void} callback */
+  postInvocationError(error, id, callback) {
+    const response = toRapidResponse(error);
+    post(`${API_VERSION}/runtime/invocation/${encodeURIComponent(id)}/error`, serialize(response), {
+      [ERROR_TYPE_HEADER]: headerSafe(response.errorType),
+    }).then(() => callback());
+  },
+  /** @param {unknown} error @param {() => void} callback */
+  postInitError(error, callback) {
+    const response = toRapidResponse(error);
+    post(`${API_VERSION}/runtime/init/error`, serialize(response), { [ERROR_TYPE_HEADER]: headerSafe(response.errorType) }).then(() =>
+      callback(),
+    );
+  },
+};
+
+// ---------------------------------------------------------------------------
+// Loading the handler, as AWS's UserFunction does.
+
+/** @param {string} folder @returns {boolean} */
+function hasPackageJsonTypeModule(folder) {
+  if (folder.endsWith('/node_modules')) return false;
+  const pj = path.join(folder, 'package.json');
+  if (fs.existsSync(pj)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(pj, 'utf8'));
+      if (pkg) return pkg.type === 'module';
+    } catch (e) {
+      console.warn(`${pj} cannot be read, it will be ignored for ES module detection purposes.`, e);
+      return false;
+    }
+  }
+  if (folder === '/') return false;
+  return hasPackageJsonTypeModule(path.resolve(folder, '..'));
+}
+
+/** @param {string} file */
+function tryRequire(file) {
+  return fs.existsSync(file) ? require(file) : undefined;
+}
+
+/** @param {string} file */
+async function tryImport(file) {
+  return fs.existsSync(file) ? await import(pathToFileURL(file).href) : undefined;
+}
+
+/** @param {string} appRoot @param {string} moduleRoot @param {string} module */
+async function loadModule(appRoot, moduleRoot, module) {
+  const lambdaStylePath = path.resolve(appRoot, moduleRoot, module);
+  const extensionless = tryRequire(lambdaStylePath);
+  if (extensionless) return extensionless;
+  const pjHasModule = hasPackageJsonTypeModule(path.dirname(lambdaStylePath));
+  if (!pjHasModule) {
+    const loaded = tryRequire(lambdaStylePath + '.js');
+    if (loaded) return loaded;
+  }
+  const loaded =
+    (pjHasModule && (await tryImport(lambdaStylePath + '.js'))) ||
+    (await tryImport(lambdaStylePath + '.mjs')) ||
+    tryRequire(lambdaStylePath + '.cjs');
+  if (loaded) return loaded;
+  return require(require.resolve(module, { paths: [appRoot, moduleRoot] }));
+}
+
+/** AWS's texts name its own runtime file in require stacks; so do ours. @param {string} text */
+function asAwsPaths(text) {
+  return text.split(SELF_PATH).join(AWS_RUNTIME_ENTRY);
+}
+
+/** @param {string} appRoot @param {string} moduleRoot @param {string} module */
+async function loadUserApp(appRoot, moduleRoot, module) {
+  try {
+    return await loadModule(appRoot, moduleRoot, module);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new UserCodeSyntaxError(/** @type {string} */ (/** @type {unknown} */ (e)));
+    if (/** @type {any} */ (e)?.code === 'MODULE_NOT_FOUND') {
+      const err = new ImportModuleError(asAwsPaths(String(e)));
+      if (err.stack) err.stack = asAwsPaths(err.stack);
+      throw err;
+    }
+    throw e;
+  }
+}
+
+/** @param {string} appRoot @param {string} fullHandler @returns {Promise<Function>} */
+async function loadHandler(appRoot, fullHandler) {
+  if (fullHandler.includes('..')) {
+    throw new MalformedHandlerName(
+      `'${fullHandler}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
+    );
+  }
+  const handlerString = path.basename(fullHandler);
+  const moduleRoot = fullHandler.substring(0, fullHandler.indexOf(handlerString));
+  const match = handlerString.match(/^([^.]*)\.(.*)$/);
+  if (!match || match.length !== 3) throw new MalformedHandlerName('Bad handler');
+  const [, module, handlerPath] = /** @type {[string, string, string]} */ (/** @type {unknown} */ (match));
+  const userApp = await loadUserApp(appRoot, moduleRoot, module);
+  const fn = handlerPath.split('.').reduce((nested, key) => nested && nested[key], userApp);
+  if (!fn) throw new HandlerNotFound(`${fullHandler} is undefined or not exported`);
+  if (typeof fn !== 'function') throw new HandlerNotFound(`${fullHandler} is not a function`);
+  return fn;
+}
+
+// ---------------------------------------------------------------------------
+// The invoke loop.
+
+const NO_OP = () => {};
+/** The single beforeExit action of the current invocation. */
+let beforeExit = NO_OP;
+
+/** @type {{ uncaughtException: (e: unknown) => void, unhandledRejection: (e: unknown) => void }} */
+const errorCallbacks = {
+  uncaughtException: (error) => client.postInitError(error, () => process.exit(129)),
+  unhandledRejection: (error) => client.postInitError(error, () => process.exit(128)),
+};
+
+/**
+ * The callback, the succeed/fail/done part of the context, and a function that marks
+ * the invocation as completed; only the first call of any of them counts.
+ * @param {string} id @param {() => void} scheduleNext
+ */
+function buildCallbackContext(id, scheduleNext) {
+  /** @param {unknown} err @param {() => void} cb */
+  const postError = (err, cb) => {
+    logError('Invoke Error', err);
+    client.postInvocationError(err, id, cb);
+  };
+  let completed = false;
+  /** @param {unknown} result @param {() => void} cb */
+  const complete = (result, cb) => {
+    if (completed) {
+      console.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
+      return;
+    }
+    completed = true;
+    client.postInvocationResponse(result, id, cb);
+  };
+  let waitForEmptyEventLoop = true;
+
+  /** @param {unknown} [err] @param {unknown} [result] */
+  const callback = (err, result) => {
+    beforeExit = NO_OP;
+    if (err !== undefined && err !== null) postError(err, scheduleNext);
+    else if (!waitForEmptyEventLoop) complete(result, scheduleNext);
+    else beforeExit = () => setImmediate(() => complete(result, scheduleNext));
+  };
+  /** @param {unknown} [err] @param {unknown} [result] */
+  const done = (err, result) => {
+    beforeExit = NO_OP;
+    if (err !== undefined && err !== null) postError(err, scheduleNext);
+    else complete(result, scheduleNext);
+  };
+
+  let finished = false;
+  /** @template {(...a: any[]) => void} F @param {F} fn @returns {F} */
+  const once = (fn) =>
+    /** @type {F} */ (
+      (/** @type {any[]} */ ...args) => {
+        if (!finished) {
+          fn(...args);
+          finished = true;
+        }
+      }
+    );
+  const context = {
+    get callbackWaitsForEmptyEventLoop() {
+      return waitForEmptyEventLoop;
+    },
+    set callbackWaitsForEmptyEventLoop(value) {
+      waitForEmptyEventLoop = value;
+    },
+    succeed: once((/** @type {unknown} */ result) => done(null, result)),
+    fail: once((/** @type {unknown} */ err) => (err === undefined || err === null ? done('handled') : done(err, null))),
+    done: once(done),
+  };
+  return { callback: once(callback), context, markCompleted: () => (completed = true) };
+}
+
+/** @param {string | undefined} json @param {string} name */
+function parseJsonHeader(json, name) {
+  if (json === undefined) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch (err) {
+    throw new Error(`Cannot parse ${name} as json: ${String(err)}`);
+  }
+}
+
+/** @param {object} callbackContext @param {http.IncomingHttpHeaders} headers @param {string} id */
+function attachEnvironmentData(callbackContext, headers, id) {
+  const trace = headers['lambda-runtime-trace-id'];
+  if (trace) process.env._X_AMZN_TRACE_ID = String(trace);
+  else delete process.env._X_AMZN_TRACE_ID;
+  const deadline = Number(headers['lambda-runtime-deadline-ms']);
+  return Object.assign(
+    callbackContext,
+    {
+      functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+      memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+      logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+      logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    },
+    {
+      clientContext: parseJsonHeader(/** @type {string | undefined} */ (headers['lambda-runtime-client-context']), 'ClientContext'),
+      identity: parseJsonHeader(/** @type {string | undefined} */ (headers['lambda-runtime-cognito-identity']), 'CognitoIdentity'),
+      invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+      awsRequestId: id,
+      getRemainingTimeInMillis: () => deadline - Date.now(),
+    },
+  );
+}
+
+/** @param {any} obj */
+function isPromise(obj) {
+  return obj && obj.then && typeof obj.then === 'function';
+}
+
+/** @param {Function} handler @param {boolean} isAsync */
+function runtime(handler, isAsync) {
+  const scheduleIteration = () => {
+    setImmediate(() => {
+      handleOnce().then(NO_OP, (err) => {
+        console.log(`Unexpected Top Level Error: ${String(err)}`);
+        errorCallbacks.uncaughtException(err);
+      });
+    });
+  };
+
+  async function handleOnce() {
+    const { body, headers } = await client.nextInvocation();
+    const id = String(headers['lambda-runtime-aws-request-id']);
+    currentRequestId = id;
+    const { callback, context, markCompleted } = buildCallbackContext(id, scheduleIteration);
+    try {
+      errorCallbacks.uncaughtException = (error) => client.postInvocationError(error, id, () => process.exit(129));
+      errorCallbacks.unhandledRejection = (error) => client.postInvocationError(error, id, () => process.exit(128));
+      // Fires when the loop empties and nothing else reported: an async handler whose
+      // promise can never settle fails; a sync one that never called back answers null.
+      beforeExit = () => {
+        markCompleted();
+        beforeExit = NO_OP;
+        if (isAsync) {
+          const err = new NodeJsExit();
+          logError('Invoke Error', err);
+          client.postInvocationError(err, id, scheduleIteration);
+        } else {
+          client.postInvocationResponse(null, id, scheduleIteration);
+        }
+      };
+      const result = handler(JSON.parse(body.toString('utf8')), attachEnvironmentData(context, headers, id), callback);
+      if (isPromise(result)) result.then(context.succeed, context.fail).catch(context.fail);
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  scheduleIteration();
+}
+
+/** The host holds our stdin open; its end means the host is gone. */
+function watchParent() {
+  let st;
+  try {
+    st = fs.fstatSync(0);
+  } catch {
+    return;
+  }
+  if (!st.isFIFO() && !st.isSocket()) return;
+  const stdin = process.stdin;
+  stdin.on('end', () => process.exit(0));
+  stdin.on('error', () => process.exit(0));
+  stdin.on('data', NO_OP);
+  /** @type {any} */ (stdin).unref?.();
+}
+
+async function main() {
+  patchConsole();
+  watchParent();
+  process.on('uncaughtException', (error) => {
+    logError('Uncaught Exception', error);
+    errorCallbacks.uncaughtException(error);
+  });
+  process.on('unhandledRejection', (reason, promise) => {
+    const error = new UnhandledPromiseRejection(reason, promise);
+    logError('Unhandled Promise Rejection', error);
+    errorCallbacks.unhandledRejection(error);
+  });
+  process.on('beforeExit', () => beforeExit());
+
+  if (!process.env.AWS_LAMBDA_RUNTIME_API) {
+    writeOut('AWS_LAMBDA_RUNTIME_API is not set\n');
+    process.exit(1);
+  }
+  let handler;
+  try {
+    handler = await loadHandler(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), process.env._HANDLER ?? '');
+  } catch (error) {
+    logError('Uncaught Exception', error);
+    client.postInitError(error, () => process.exit(129));
+    return;
+  }
+  const isAsync = handler.constructor?.name === 'AsyncFunction';
+  runtime(handler, isAsync);
+}
+
+await main();

@@ -1,0 +1,26 @@
+/** Sandbox subsystem: execution environments (child processes + Runtime API) and their pool. */
+export type {
+  FunctionSpec,
+  InvokeRequest,
+  InvokeResult,
+  LogSink,
+  PoolStats,
+  SandboxPool,
+} from './types.ts';
+export {
+  createSandboxPool,
+  SandboxPoolDisposedError,
+  type EnvironmentInfo,
+  type LocalSandboxPool,
+  type PoolLogger,
+  type SandboxPoolOptions,
+} from './pool.ts';
+export {
+  RESERVED_ENVIRONMENT_KEYS,
+  UnsupportedRuntimeError,
+  launcherFor,
+  type LaunchContext,
+  type LaunchPlan,
+  type Launcher,
+} from './launcher.ts';
+export { MAX_RESPONSE_PAYLOAD_BYTES } from './runtime-api.ts';

@@ -1,0 +1,517 @@
+/**
+ * One execution environment: a child process running a Lambda runtime against its own
+ * Runtime API server, one invocation at a time. It writes the platform log lines,
+ * enforces the timeout by killing, and reports failures as AWS does. An environment
+ * whose runtime failed, timed out or exited is dead and never reused.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../util/clock.ts';
+import { launcherFor, type Launcher } from './launcher.ts';
+import {
+  endLine,
+  initReportLine,
+  LineSplitter,
+  newLogStreamName,
+  reportLine,
+  runtimeExitText,
+  startLine,
+  tailOf,
+  timeoutLine,
+  timeoutText,
+  type ReportFields,
+} from './log-lines.ts';
+import { RuntimeApiServer, type RuntimeOutcome } from './runtime-api.ts';
+import type { FunctionSpec, InvokeRequest, InvokeResult, LogSink } from './types.ts';
+
+/** Lambda's init phase limit for on-demand environments. */
+export const DEFAULT_INIT_TIMEOUT_MS = 10_000;
+/** How long to wait for a dead child's pipes to drain (a grandchild may hold them open). */
+const DRAIN_AFTER_EXIT_MS = 200;
+
+export type SandboxState = 'starting' | 'idle' | 'busy' | 'dead';
+
+export interface SandboxOptions {
+  readonly spec: FunctionSpec;
+  readonly logSink: LogSink;
+  readonly clock: Clock;
+  readonly launcher?: Launcher;
+  readonly initializationType?: 'on-demand' | 'provisioned-concurrency';
+  readonly initTimeoutMs?: number;
+  /** Called once when the child exits or the environment is disposed. */
+  readonly onDead?: (sandbox: Sandbox) => void;
+}
+
+/** Thrown into an invocation that was in flight when its environment was disposed. */
+export class SandboxDisposedError extends Error {
+  override readonly name = 'SandboxDisposedError';
+  constructor() {
+    super('the execution environment was disposed during the invocation');
+  }
+}
+
+type InitOutcome =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'init-error'; readonly errorType: string; readonly payload: Buffer }
+  | { readonly kind: 'exit'; readonly code: number | null; readonly signal: NodeJS.Signals | null }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'spawn-error'; readonly error: NodeJS.ErrnoException; readonly command: string };
+
+interface Active {
+  readonly request: InvokeRequest;
+  readonly t0: number;
+  readonly tail: string[] | null;
+  readonly resolve: (result: InvokeResult) => void;
+  readonly reject: (error: Error) => void;
+  cancelTimer: () => void;
+  done: boolean;
+}
+
+const EMPTY: readonly string[] = [];
+const STATUS_PATH = (pid: number) => `/proc/${pid}/status`;
+
+export class Sandbox {
+  readonly spec: FunctionSpec;
+  readonly logStreamName: string;
+  /** Resolves when initialisation is over, however it ended. */
+  readonly ready: Promise<void>;
+  private stateName: SandboxState = 'starting';
+  private readonly sink: LogSink;
+  private readonly clock: Clock;
+  private readonly api: RuntimeApiServer;
+  private child: ChildProcess | null = null;
+  private initOutcome: InitOutcome | null = null;
+  private resolveInit!: (outcome: InitOutcome) => void;
+  private spawnedAt = 0;
+  private cancelInitTimer: () => void = noop;
+  private initDurationMs = 0;
+  private initReported = false;
+  /** An invocation is waiting for this environment to finish starting. */
+  private reserved = false;
+  private initLines: string[] | null = [];
+  private active: Active | null = null;
+  private readonly stdoutLines = new LineSplitter();
+  private readonly stderrLines = new LineSplitter();
+  private openStreams = 0;
+  private drained: (() => void) | null = null;
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private readonly exited: Promise<void>;
+  private markExited!: () => void;
+  private statusFd = -1;
+  private readonly statusBuf = Buffer.allocUnsafe(4096);
+  private maxMemoryMB = 0;
+  private disposing: Promise<void> | null = null;
+  private readonly onDead: ((s: Sandbox) => void) | undefined;
+  private deadNotified = false;
+  /** Set by the pool: dispose after the current invocation instead of reusing. */
+  retired = false;
+
+  constructor(private readonly options: SandboxOptions) {
+    this.spec = options.spec;
+    this.sink = options.logSink;
+    this.clock = options.clock;
+    this.onDead = options.onDead;
+    this.logStreamName = newLogStreamName(this.clock.now(), this.spec.version);
+    this.exited = new Promise((resolve) => (this.markExited = resolve));
+    this.api = new RuntimeApiServer({
+      onReady: () => this.settleInit({ kind: 'ready' }),
+      onInitError: (errorType, payload) => this.settleInit({ kind: 'init-error', errorType, payload }),
+    });
+    const init = new Promise<InitOutcome>((resolve) => (this.resolveInit = resolve));
+    this.ready = init.then(() => undefined);
+    this.start().catch((error: NodeJS.ErrnoException) =>
+      this.settleInit({ kind: 'spawn-error', error, command: this.spec.runtime }),
+    );
+  }
+
+  get state(): SandboxState {
+    return this.stateName;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Marks an idle environment as taken; false if it is not idle. */
+  claim(): boolean {
+    if (this.stateName !== 'idle') return false;
+    this.stateName = 'busy';
+    return true;
+  }
+
+  private async start(): Promise<void> {
+    const runtimeApi = await this.api.listen();
+    const launcher = this.options.launcher ?? launcherFor(this.spec.runtime);
+    const plan = launcher(this.spec, {
+      runtimeApi,
+      logStreamName: this.logStreamName,
+      initializationType: this.options.initializationType ?? 'on-demand',
+    });
+    if (this.disposing) return;
+    this.spawnedAt = performance.now();
+    const child = spawn(plan.command, plan.args, {
+      cwd: plan.cwd,
+      env: plan.env,
+      // stdin stays an open pipe: the runtime exits when it reaches EOF (host gone).
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // Own process group, so a kill reaches whatever the function spawned.
+      detached: true,
+    });
+    this.child = child;
+    this.cancelInitTimer = this.clock.setTimeout(
+      () => this.settleInit({ kind: 'timeout' }),
+      this.options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
+    );
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) {
+        this.settleInit({ kind: 'spawn-error', error, command: plan.command });
+        this.onExit(null, null);
+      }
+    });
+    child.on('exit', (code, signal) => this.onExit(code, signal));
+    child.stdin?.on('error', () => {});
+    for (const [stream, splitter] of [
+      [child.stdout, this.stdoutLines],
+      [child.stderr, this.stderrLines],
+    ] as const) {
+      if (!stream) continue;
+      this.openStreams++;
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => this.onOutput(chunk, splitter));
+      stream.on('close', () => this.onStreamEnd());
+      stream.on('error', () => {});
+    }
+    if (child.pid !== undefined) {
+      try {
+        this.statusFd = fs.openSync(STATUS_PATH(child.pid), 'r');
+      } catch {
+        this.statusFd = -1; // no procfs: Max Memory Used stays 0
+      }
+    }
+  }
+
+  private settleInit(outcome: InitOutcome): void {
+    if (this.initOutcome) return;
+    this.initOutcome = outcome;
+    this.cancelInitTimer();
+    if (this.spawnedAt > 0) this.initDurationMs = performance.now() - this.spawnedAt;
+    if (outcome.kind === 'ready') {
+      if (this.stateName === 'starting') this.stateName = this.reserved ? 'busy' : 'idle';
+    } else {
+      this.stateName = 'dead';
+      this.readMaxMemory();
+      this.kill();
+    }
+    this.resolveInit(outcome);
+  }
+
+  /** Runs one invocation. Never rejects for function failures; rejects if disposed meanwhile. */
+  async invoke(request: InvokeRequest): Promise<InvokeResult> {
+    if (this.stateName === 'starting') this.reserved = true;
+    else if (this.stateName === 'idle') this.stateName = 'busy';
+    await this.ready;
+    const init = this.initOutcome!;
+    if (this.disposing) throw new SandboxDisposedError();
+    if (init.kind !== 'ready') return this.failedInit(request, init);
+    if (this.active || this.exitInfo) throw new Error(`sandbox ${this.logStreamName} cannot take an invocation now`);
+    this.stateName = 'busy';
+    this.initLines = null;
+
+    const spec = this.spec;
+    const tail = request.wantLogTail ? [] : null;
+    // A crash takes /proc/<pid> with it: know the footprint before the first run.
+    if (this.maxMemoryMB === 0) this.readMaxMemory();
+    this.emitPlatform(startLine(request.requestId, spec.version), tail);
+    return new Promise<InvokeResult>((resolve, reject) => {
+      const active: Active = { request, t0: performance.now(), tail, resolve, reject, cancelTimer: noop, done: false };
+      this.active = active;
+      active.cancelTimer = this.clock.setTimeout(() => this.onTimeout(active), spec.timeout * 1000);
+      this.api
+        .invoke({
+          requestId: request.requestId,
+          payload: request.payload,
+          deadlineMs: this.clock.now() + spec.timeout * 1000,
+          invokedFunctionArn: request.invokedFunctionArn,
+          traceId: request.traceId,
+          clientContext: request.clientContext,
+          cognitoIdentity: request.cognitoIdentity,
+        })
+        .then((outcome) => this.onOutcome(active, outcome));
+    });
+  }
+
+  private onOutcome(active: Active, outcome: RuntimeOutcome): void {
+    if (active.done) return;
+    active.done = true;
+    active.cancelTimer();
+    const durationMs = performance.now() - active.t0;
+    // Output written before the response was posted is already in the pipes: let this
+    // turn of the event loop read it, so it lands before END.
+    setImmediate(() => {
+      if (this.active === active) this.active = null;
+      this.flushPartial(active.tail);
+      const failed = outcome.kind === 'error';
+      const result = this.finish(active, durationMs, outcome.payload, failed, {
+        status: failed && outcome.errorType === 'Function.ResponseSizeTooLarge' ? 'error' : undefined,
+        errorType: failed && outcome.errorType === 'Function.ResponseSizeTooLarge' ? outcome.errorType : undefined,
+      });
+      if (this.stateName === 'busy') this.stateName = 'idle';
+      active.resolve(result);
+    });
+  }
+
+  private onTimeout(active: Active): void {
+    if (active.done) return;
+    active.done = true;
+    const durationMs = performance.now() - active.t0;
+    this.api.abandon();
+    this.readMaxMemory();
+    this.stateName = 'dead';
+    this.kill();
+    const { requestId } = active.request;
+    void this.afterExit().then(() => {
+      if (this.active === active) this.active = null;
+      this.flushPartial(active.tail);
+      this.emitPlatform(timeoutLine(this.clock.now(), requestId, this.spec.timeout), active.tail);
+      const payload = errorDocument('Sandbox.Timedout', `RequestId: ${requestId} Error: ${timeoutText(this.spec.timeout)}`);
+      active.resolve(this.finish(active, durationMs, payload, true, { status: 'timeout' }));
+    });
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exitInfo) return;
+    this.exitInfo = { code, signal };
+    this.readMaxMemory();
+    this.closeStatusFd();
+    this.stateName = 'dead';
+    this.settleInit({ kind: 'exit', code, signal });
+    const active = this.active;
+    if (active && !active.done) {
+      active.done = true;
+      active.cancelTimer();
+      this.api.abandon();
+      const durationMs = performance.now() - active.t0;
+      void this.drainAfterExit().then(() => {
+        if (this.active === active) this.active = null;
+        this.flushPartial(active.tail);
+        const { requestId } = active.request;
+        const message = `RequestId: ${requestId} Error: ${runtimeExitText(code, signal)}`;
+        this.emitPlatform(message, active.tail);
+        this.emitPlatform('Runtime.ExitError', active.tail);
+        active.resolve(
+          this.finish(active, durationMs, errorDocument('Runtime.ExitError', message), true, {
+            status: 'error',
+            errorType: 'Runtime.ExitError',
+          }),
+        );
+      });
+    }
+    this.markExited();
+    this.notifyDead();
+  }
+
+  /** Answers an invocation whose environment never became ready. */
+  private async failedInit(request: InvokeRequest, init: Exclude<InitOutcome, { kind: 'ready' }>): Promise<InvokeResult> {
+    const t0 = performance.now();
+    await this.afterExit();
+    const { requestId } = request;
+    const tail = request.wantLogTail ? [...(this.initLines ?? EMPTY)] : null;
+    this.initLines = null;
+    let payload: Buffer;
+    let errorType: string;
+    let status: 'error' | 'timeout' = 'error';
+    switch (init.kind) {
+      case 'init-error':
+        payload = init.payload;
+        errorType = init.errorType || 'Runtime.Unknown';
+        break;
+      case 'exit':
+        errorType = 'Runtime.ExitError';
+        payload = errorDocument(errorType, `RequestId: ${requestId} Error: ${runtimeExitText(init.code, init.signal)}`);
+        break;
+      case 'timeout':
+        errorType = 'Sandbox.Timedout';
+        status = 'timeout';
+        payload = errorDocument(errorType, `RequestId: ${requestId} Error: ${timeoutText(this.spec.timeout)}`);
+        break;
+      case 'spawn-error':
+        errorType = 'Runtime.InvalidEntrypoint';
+        payload = errorDocument(errorType, `RequestId: ${requestId} Error: ${spawnErrorText(init)}`);
+        break;
+    }
+    this.emitPlatform(initReportLine(this.initDurationMs, status, status === 'error' ? errorType : undefined), tail);
+    this.emitPlatform(startLine(requestId, this.spec.version), tail);
+    const active: Active = { request, t0, tail, resolve: noop, reject: noop, cancelTimer: noop, done: true };
+    // INIT_REPORT carried the init duration; REPORT does not repeat it.
+    const result = this.finish(active, performance.now() - t0, payload, true, { status, errorType }, false);
+    return { ...result, initDurationMs: this.initDurationMs };
+  }
+
+  /** Writes END and REPORT and builds the result. */
+  private finish(
+    active: Active,
+    durationMs: number,
+    payload: Buffer,
+    failed: boolean,
+    report: Pick<ReportFields, 'status' | 'errorType'>,
+    reportInit = true,
+  ): InvokeResult {
+    const { requestId } = active.request;
+    if (this.exitInfo === null) this.readMaxMemory();
+    const initDurationMs = this.initReported ? undefined : this.initDurationMs;
+    this.initReported = true;
+    const billedDurationMs = Math.max(1, Math.ceil(durationMs));
+    const fields: ReportFields = {
+      durationMs,
+      billedDurationMs,
+      memorySizeMB: this.spec.memorySize,
+      maxMemoryUsedMB: this.maxMemoryMB,
+      initDurationMs: reportInit ? initDurationMs : undefined,
+      ...report,
+    };
+    this.emitPlatform(endLine(requestId), active.tail);
+    this.emitPlatform(reportLine(requestId, fields), active.tail);
+    return {
+      payload,
+      functionError: failed ? 'Unhandled' : undefined,
+      logTail: active.tail ? tailOf(active.tail) : undefined,
+      durationMs,
+      billedDurationMs,
+      maxMemoryUsedMB: this.maxMemoryMB,
+      initDurationMs,
+    };
+  }
+
+  private onOutput(chunk: string, splitter: LineSplitter): void {
+    const lines: string[] = [];
+    splitter.push(chunk, lines);
+    if (lines.length > 0) this.emitOutput(lines);
+  }
+
+  private flushPartial(tail: string[] | null): void {
+    const lines: string[] = [];
+    this.stdoutLines.flush(lines);
+    this.stderrLines.flush(lines);
+    if (lines.length === 0) return;
+    const timestamp = this.clock.now();
+    this.sink.append(this.spec.logGroupName, this.logStreamName, lines.map((message) => ({ timestamp, message })));
+    tail?.push(...lines);
+  }
+
+  private emitOutput(lines: string[]): void {
+    const timestamp = this.clock.now();
+    const events = lines.map((message) => ({ timestamp, message }));
+    this.sink.append(this.spec.logGroupName, this.logStreamName, events);
+    const tail = this.active?.tail ?? this.initLines;
+    if (tail) {
+      tail.push(...lines);
+      if (tail === this.initLines && tail.length > 200) tail.splice(0, tail.length - 200);
+    }
+  }
+
+  private emitPlatform(message: string, tail: string[] | null): void {
+    this.sink.append(this.spec.logGroupName, this.logStreamName, [{ timestamp: this.clock.now(), message }]);
+    tail?.push(message);
+  }
+
+  private onStreamEnd(): void {
+    this.openStreams--;
+    if (this.openStreams <= 0) this.drained?.();
+  }
+
+  /** Resolves when the child's pipes are drained, or shortly after exit if something holds them. */
+  private drainAfterExit(): Promise<void> {
+    if (this.openStreams <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, DRAIN_AFTER_EXIT_MS);
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async afterExit(): Promise<void> {
+    if (!this.child || this.child.pid === undefined) return;
+    await this.exited;
+    await this.drainAfterExit();
+  }
+
+  /** VmHWM: the peak resident set of the runtime process. */
+  private readMaxMemory(): void {
+    if (this.statusFd < 0) return;
+    try {
+      const n = fs.readSync(this.statusFd, this.statusBuf, 0, this.statusBuf.length, 0);
+      const at = this.statusBuf.indexOf('VmHWM:');
+      if (at >= 0 && at < n) {
+        const kb = Number.parseInt(this.statusBuf.toString('latin1', at + 6, Math.min(n, at + 40)).trim(), 10);
+        if (Number.isFinite(kb)) this.maxMemoryMB = Math.max(this.maxMemoryMB, Math.ceil(kb / 1024));
+      }
+    } catch {
+      // the process is gone; keep the last value
+    }
+  }
+
+  private closeStatusFd(): void {
+    if (this.statusFd >= 0) {
+      try {
+        fs.closeSync(this.statusFd);
+      } catch {
+        // already closed
+      }
+      this.statusFd = -1;
+    }
+  }
+
+  private kill(): void {
+    const child = this.child;
+    if (!child || child.pid === undefined || this.exitInfo) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }
+
+  private notifyDead(): void {
+    if (this.deadNotified) return;
+    this.deadNotified = true;
+    this.onDead?.(this);
+  }
+
+  /** Kills the child (SIGKILL) and waits for it to exit; an in-flight invocation rejects. */
+  dispose(): Promise<void> {
+    if (!this.disposing) {
+      this.disposing = (async () => {
+        this.stateName = 'dead';
+        this.settleInit({ kind: 'exit', code: null, signal: 'SIGKILL' });
+        const active = this.active;
+        if (active && !active.done) {
+          active.done = true;
+          active.cancelTimer();
+          active.reject(new SandboxDisposedError());
+        }
+        this.kill();
+        await this.afterExit();
+        this.closeStatusFd();
+        await this.api.close();
+        this.notifyDead();
+      })();
+    }
+    return this.disposing;
+  }
+}
+
+function noop(): void {}
+
+/** `{"errorType":…,"errorMessage":…}`: the platform's own error documents. */
+function errorDocument(errorType: string, errorMessage: string): Buffer {
+  return Buffer.from(JSON.stringify({ errorType, errorMessage }));
+}
+
+function spawnErrorText(init: { error: NodeJS.ErrnoException; command: string }): string {
+  if (init.error.code === 'ENOENT') return `Couldn't find valid bootstrap(s): [${init.command}]`;
+  const reason = init.error.code === 'EACCES' ? 'permission denied' : init.error.message;
+  return `fork/exec ${init.command}: ${reason}`;
+}

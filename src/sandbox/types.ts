@@ -1,0 +1,85 @@
+/**
+ * Contracts between the invoke path and the sandbox pool. The pool owns every
+ * child process; nothing else spawns or kills one.
+ */
+
+/** Everything needed to start an execution environment for one function version. */
+export interface FunctionSpec {
+  /**
+   * Identity of code + configuration. Environments are only reused for the same key;
+   * an update of code or configuration produces a new key and retires the old environments.
+   */
+  readonly key: string;
+  readonly functionName: string;
+  /** Unqualified ARN: arn:aws:lambda:<region>:<account>:function:<name> */
+  readonly functionArn: string;
+  /** "$LATEST" or a published version number. */
+  readonly version: string;
+  /** e.g. "nodejs20.x". Every nodejsNN.x runs on the host's Node.js. */
+  readonly runtime: string;
+  /** e.g. "index.handler" or "src/app.handler" */
+  readonly handler: string;
+  /** Directory holding the extracted code package (becomes LAMBDA_TASK_ROOT). */
+  readonly codeDir: string;
+  readonly memorySize: number;
+  /** Seconds, 1..900 */
+  readonly timeout: number;
+  /** MB of /tmp, 512..10240 */
+  readonly ephemeralStorage: number;
+  /** The function's own Environment.Variables. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** "/aws/lambda/<name>" */
+  readonly logGroupName: string;
+  readonly region: string;
+}
+
+export interface InvokeRequest {
+  readonly requestId: string;
+  readonly payload: Buffer;
+  /** The ARN the caller used, qualified when the caller qualified it. */
+  readonly invokedFunctionArn: string;
+  /** Decoded client context JSON (X-Amz-Client-Context is base64 of it), if any. */
+  readonly clientContext?: string;
+  readonly cognitoIdentity?: string;
+  readonly traceId: string;
+  /** When true, the full log text is kept for the result's logTail. */
+  readonly wantLogTail?: boolean;
+}
+
+export interface InvokeResult {
+  /** Response body: the function's result, or the error document. */
+  readonly payload: Buffer;
+  /** Set when the function failed: AWS always reports "Unhandled" for runtime errors. */
+  readonly functionError?: 'Unhandled' | 'Handled';
+  /** Last 4 KB of this invocation's log, START..REPORT inclusive (only when wantLogTail). */
+  readonly logTail?: string;
+  readonly durationMs: number;
+  readonly billedDurationMs: number;
+  readonly maxMemoryUsedMB: number;
+  /** Present on a cold start. */
+  readonly initDurationMs?: number;
+}
+
+/** Where function output and platform lines (START/END/REPORT) go. */
+export interface LogSink {
+  append(group: string, stream: string, events: ReadonlyArray<{ timestamp: number; message: string }>): void;
+}
+
+export interface PoolStats {
+  readonly busy: number;
+  readonly idle: number;
+  readonly starting: number;
+}
+
+export interface SandboxPool {
+  /** Runs one invocation in a warm environment of spec.key, or a new one. Never rejects for function failures. */
+  invoke(spec: FunctionSpec, request: InvokeRequest): Promise<InvokeResult>;
+  /**
+   * Retires environments of a function: idle ones are killed now, busy ones after their
+   * current invocation. Environments whose key equals keepKey are kept.
+   */
+  retire(functionName: string, keepKey?: string): void;
+  stats(): PoolStats;
+  /** Kills every environment and waits for every child to exit; in-flight invokes fail. */
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,100 @@
+import Database from 'better-sqlite3';
+import type { FunctionRecord, MetadataStore } from './types.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS functions (
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  revision_id TEXT NOT NULL,
+  code_key TEXT NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (name, version)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS functions_code_key ON functions (code_key);
+`;
+
+/** SQLite (WAL) metadata: durable across restarts and kill -9. */
+export class SqliteMetadataStore implements MetadataStore {
+  readonly #db: Database.Database;
+  readonly #get: Database.Statement<[string, string]>;
+  readonly #insert: Database.Statement<[string, string, string, string, string]>;
+  readonly #update: Database.Statement<[string, string, string, string, string, string]>;
+  readonly #selectAll: Database.Statement<[string]>;
+  readonly #deleteAll: Database.Statement<[string]>;
+  readonly #list: Database.Statement<[string, number]>;
+  readonly #countCode: Database.Statement<[string]>;
+  readonly #usage: Database.Statement<[]>;
+
+  constructor(file: string) {
+    this.#db = new Database(file);
+    this.#db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash (kill -9); only power loss can drop the last commits.
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.exec(SCHEMA);
+    this.#get = this.#db.prepare('SELECT record FROM functions WHERE name = ? AND version = ?');
+    this.#insert = this.#db.prepare(
+      'INSERT OR IGNORE INTO functions (name, version, revision_id, code_key, record) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.#update = this.#db.prepare(
+      'UPDATE functions SET revision_id = ?, code_key = ?, record = ? WHERE name = ? AND version = ? AND revision_id = ?',
+    );
+    this.#selectAll = this.#db.prepare('SELECT record FROM functions WHERE name = ?');
+    this.#deleteAll = this.#db.prepare('DELETE FROM functions WHERE name = ?');
+    this.#list = this.#db.prepare(
+      "SELECT record FROM functions WHERE version = '$LATEST' AND name > ? ORDER BY name LIMIT ?",
+    );
+    this.#countCode = this.#db.prepare('SELECT COUNT(*) AS n FROM functions WHERE code_key = ?');
+    this.#usage = this.#db.prepare(
+      "SELECT (SELECT COUNT(*) FROM functions WHERE version = '$LATEST') AS functionCount, " +
+        "COALESCE((SELECT SUM(json_extract(record, '$.codeSize')) FROM functions), 0) AS totalCodeSize",
+    );
+  }
+
+  getFunction(name: string, version = '$LATEST'): FunctionRecord | undefined {
+    const row = this.#get.get(name, version) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as FunctionRecord) : undefined;
+  }
+
+  createFunction(record: FunctionRecord): boolean {
+    const info = this.#insert.run(record.name, record.version, record.revisionId, record.codeKey, JSON.stringify(record));
+    return info.changes === 1;
+  }
+
+  updateFunction(record: FunctionRecord, expectedRevisionId: string): boolean {
+    const info = this.#update.run(
+      record.revisionId,
+      record.codeKey,
+      JSON.stringify(record),
+      record.name,
+      record.version,
+      expectedRevisionId,
+    );
+    return info.changes === 1;
+  }
+
+  deleteFunction(name: string): FunctionRecord[] {
+    return this.#db.transaction(() => {
+      const rows = this.#selectAll.all(name) as { record: string }[];
+      this.#deleteAll.run(name);
+      return rows.map((r) => JSON.parse(r.record) as FunctionRecord);
+    })();
+  }
+
+  listFunctions(after: string | undefined, limit: number): FunctionRecord[] {
+    const rows = this.#list.all(after ?? '', limit) as { record: string }[];
+    return rows.map((r) => JSON.parse(r.record) as FunctionRecord);
+  }
+
+  usage(): { functionCount: number; totalCodeSize: number } {
+    return this.#usage.get() as { functionCount: number; totalCodeSize: number };
+  }
+
+  countCodeReferences(codeKey: string): number {
+    return (this.#countCode.get(codeKey) as { n: number }).n;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
