@@ -9,7 +9,7 @@ import { round, summarize, type Summary } from './stats.ts';
 export interface LoadResult {
   readonly connections: number;
   readonly durationS: number;
-  /** Completed 2xx responses per second over the run. */
+  /** 2xx responses with the expected body, per second over the run. */
   readonly requestsPerSec: number;
   readonly latencyMs: Summary;
   readonly ok: number;
@@ -50,7 +50,7 @@ export function load(opts: LoadOptions): Promise<LoadResult> {
         resolve({
           connections: opts.connections,
           durationS: r.duration,
-          requestsPerSec: round(r['2xx'] / r.duration, 1),
+          requestsPerSec: round((r['2xx'] - r.mismatches) / r.duration, 1),
           latencyMs: summarize(latencies),
           ok: r['2xx'],
           errors: r.errors,

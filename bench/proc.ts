@@ -30,13 +30,16 @@ export function descendantsOf(pid: number): number[] {
 export function memoryOf(pid: number): ProcessMemory {
   const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
-  const command = readOrEmpty(`/proc/${pid}/cmdline`).split('\0').filter(Boolean).join(' ');
   return {
     pid,
-    command,
+    command: commandOf(pid),
     rssMiB: kB('Rss') / 1024,
     privateMiB: (kB('Private_Clean') + kB('Private_Dirty')) / 1024,
   };
+}
+
+export function commandOf(pid: number): string {
+  return readOrEmpty(`/proc/${pid}/cmdline`).split('\0').filter(Boolean).join(' ');
 }
 
 export function isAlive(pid: number): boolean {

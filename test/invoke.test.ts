@@ -222,3 +222,30 @@ describe('updates retire environments', () => {
     assert.equal(three.t, 'set');
   });
 });
+
+describe('data directory inside an ESM project', () => {
+  test('a CommonJS index.js handler still loads as CommonJS', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-esm-project-'));
+    fs.writeFileSync(path.join(project, 'package.json'), '{"type":"module"}');
+    const inner = await startTestServer({}, path.join(project, '.nimbus'));
+    try {
+      await inner.lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: 'cjs',
+          Runtime: 'nodejs20.x',
+          Role: ROLE,
+          Handler: 'index.handler',
+          Code: { ZipFile: await zipFiles({ 'index.js': `exports.handler = async () => ({ ok: typeof require === 'function' });` }) },
+        }),
+      );
+      const out = await inner.lambda.send(new InvokeCommand({ FunctionName: 'cjs' }));
+      assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? []).toString());
+      assert.deepEqual(json(out), { ok: true });
+    } finally {
+      await inner.close();
+    }
+  });
+});

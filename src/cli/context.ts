@@ -1,5 +1,5 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
 import { CliError, EXIT, reportError, type ErrorContext } from './errors.ts';
 
@@ -16,8 +16,9 @@ export interface ClientFlags {
 export interface ClientContext {
   readonly endpoint: string;
   readonly region: string;
-  lambda(): LambdaClient;
-  logs(): CloudWatchLogsClient;
+  /** The SDK packages are most of the CLI's start-up time, so each loads on first use. */
+  lambda(): Promise<LambdaClient>;
+  logs(): Promise<CloudWatchLogsClient>;
   /** Closes the clients' keep-alive sockets so the process can exit. */
   dispose(): void;
 }
@@ -69,16 +70,17 @@ export function clientContext(flags: ClientFlags, env: NodeJS.ProcessEnv = proce
   // The SDK warns on every run under Node 20 about its 2027 plans; a CLI user cannot act on that.
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const config = { endpoint, region, credentials: cliCredentials(env) };
-  let lambda: LambdaClient | undefined;
-  let logs: CloudWatchLogsClient | undefined;
+  const created: Array<{ destroy(): void }> = [];
+  let lambda: Promise<LambdaClient> | undefined;
+  let logs: Promise<CloudWatchLogsClient> | undefined;
+  const keep = <T extends { destroy(): void }>(client: T): T => (created.push(client), client);
   return {
     endpoint,
     region,
-    lambda: () => (lambda ??= new LambdaClient(config)),
-    logs: () => (logs ??= new CloudWatchLogsClient(config)),
+    lambda: () => (lambda ??= import('@aws-sdk/client-lambda').then((m) => keep(new m.LambdaClient(config)))),
+    logs: () => (logs ??= import('@aws-sdk/client-cloudwatch-logs').then((m) => keep(new m.CloudWatchLogsClient(config)))),
     dispose() {
-      lambda?.destroy();
-      logs?.destroy();
+      for (const client of created) client.destroy();
     },
   };
 }

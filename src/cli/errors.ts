@@ -75,8 +75,10 @@ export function describeError(err: unknown, ctx: ErrorContext = {}): string {
 export function reportError(err: unknown, ctx: ErrorContext = {}): number {
   process.stderr.write(`${describeError(err, ctx)}\n`);
   const expected = err instanceof CliError || socketCode(err) !== undefined || isServiceError(err);
-  if (process.env.NIMBUS_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  else if (!expected && err instanceof Error && process.env.NIMBUS_DEBUG === undefined) {
+  if (process.env.NIMBUS_DEBUG) {
+    if (err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  } else if (!expected) {
+    // Not one of the failures above: likely a bug, so say where to get the details.
     process.stderr.write('(set NIMBUS_DEBUG=1 for details)\n');
   }
   return err instanceof CliError ? err.exitCode : EXIT.FAILURE;

@@ -155,6 +155,10 @@ export class CodeCache {
     readonly limits: ExtractLimits,
   ) {
     fs.mkdirSync(root, { recursive: true });
+    // Node decides CommonJS or ESM for a .js file from the nearest package.json. On AWS no
+    // package.json sits above /var/task; this one stops the lookup here, so a data dir inside
+    // a "type": "module" project does not turn a function's CommonJS handler into ESM.
+    fs.writeFileSync(path.join(root, 'package.json'), '{"type": "commonjs"}\n');
   }
 
   dirFor(hex: string): string {

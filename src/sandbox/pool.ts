@@ -7,8 +7,11 @@
  */
 import { SYSTEM_CLOCK, type Clock } from '../util/clock.ts';
 import { launcherFor, type Launcher } from './launcher.ts';
-import { Sandbox, type SandboxState } from './sandbox.ts';
+import { EnvironmentLostError, Sandbox, type SandboxState } from './sandbox.ts';
 import type { FunctionSpec, InvokeRequest, InvokeResult, LogSink, PoolStats, SandboxPool } from './types.ts';
+
+/** Tries of an invocation whose warm environment died before receiving it. */
+const MAX_ATTEMPTS = 3;
 
 export interface PoolLogger {
   info(msg: string): void;
@@ -59,6 +62,8 @@ class ProcessSandboxPool implements LocalSandboxPool {
   /** Idle environments per spec.key, most recently used last. */
   private readonly idle = new Map<string, Sandbox[]>();
   private readonly reapers = new Map<Sandbox, () => void>();
+  /** Environments an invoke() holds; they are released (or discarded) by that invoke. */
+  private readonly inUse = new Set<Sandbox>();
   private readonly disposals = new Set<Promise<void>>();
   private disposed = false;
 
@@ -67,15 +72,20 @@ class ProcessSandboxPool implements LocalSandboxPool {
   }
 
   async invoke(spec: FunctionSpec, request: InvokeRequest): Promise<InvokeResult> {
-    if (this.disposed) throw new SandboxPoolDisposedError();
-    const sandbox = this.takeIdle(spec.key) ?? this.create(spec);
-    try {
-      return await sandbox.invoke(request);
-    } catch (error) {
+    for (let attempt = 1; ; attempt++) {
       if (this.disposed) throw new SandboxPoolDisposedError();
-      throw error;
-    } finally {
-      this.release(sandbox);
+      const sandbox = this.takeIdle(spec.key) ?? this.create(spec);
+      this.inUse.add(sandbox);
+      try {
+        return await sandbox.invoke(request);
+      } catch (error) {
+        if (this.disposed) throw new SandboxPoolDisposedError();
+        // The event never reached a runtime: run it elsewhere.
+        if (error instanceof EnvironmentLostError && attempt < MAX_ATTEMPTS) continue;
+        throw error;
+      } finally {
+        this.release(sandbox);
+      }
     }
   }
 
@@ -127,6 +137,7 @@ class ProcessSandboxPool implements LocalSandboxPool {
       launcher,
       initTimeoutMs: this.options.initTimeoutMs,
       onDead: (s) => this.forget(s),
+      logger: this.options.logger,
     });
     this.all.add(sandbox);
     return sandbox;
@@ -144,6 +155,7 @@ class ProcessSandboxPool implements LocalSandboxPool {
   }
 
   private release(sandbox: Sandbox): void {
+    this.inUse.delete(sandbox);
     if (this.disposed || sandbox.retired || sandbox.state !== 'idle') {
       this.discard(sandbox);
       return;
@@ -175,8 +187,9 @@ class ProcessSandboxPool implements LocalSandboxPool {
   private forget(sandbox: Sandbox): void {
     this.unlistIdle(sandbox);
     this.all.delete(sandbox);
-    // The child is gone but its Runtime API server may still be open.
-    if (!this.disposed) this.discard(sandbox);
+    // The child is gone but its Runtime API server may still be open; an environment an
+    // invoke holds is discarded when that invoke releases it.
+    if (!this.disposed && !this.inUse.has(sandbox)) this.discard(sandbox);
   }
 
   private unlistIdle(sandbox: Sandbox): void {

@@ -120,6 +120,7 @@ export class RuntimeApiServer {
   /** The invocation assigned by the host and not yet answered. */
   private invocation: RuntimeInvocation | null = null;
   private settle: ((outcome: RuntimeOutcome) => void) | null = null;
+  private onDelivered: (() => void) | null = null;
   /** Id of the last invocation handed out; AWS validates answers against it. */
   private currentId = '';
   private closed = false;
@@ -153,12 +154,14 @@ export class RuntimeApiServer {
   /**
    * Hands an invocation to the runtime (at once if it is waiting on /next) and resolves
    * with its answer. Resolves never if the runtime dies; the caller races exit and timeout.
+   * `onDelivered` runs when the runtime receives the event.
    */
-  invoke(invocation: RuntimeInvocation): Promise<RuntimeOutcome> {
+  invoke(invocation: RuntimeInvocation, onDelivered?: () => void): Promise<RuntimeOutcome> {
     if (this.invocation) throw new Error('runtime api: an invocation is already in progress');
     return new Promise((resolve) => {
       this.invocation = invocation;
       this.settle = resolve;
+      this.onDelivered = onDelivered ?? null;
       const parked = this.parked;
       if (parked) {
         this.parked = null;
@@ -171,6 +174,7 @@ export class RuntimeApiServer {
   abandon(): void {
     this.invocation = null;
     this.settle = null;
+    this.onDelivered = null;
   }
 
   async close(): Promise<void> {
@@ -264,6 +268,11 @@ export class RuntimeApiServer {
     if (inv.cognitoIdentity) headers[RUNTIME_HEADERS.cognitoIdentity] = headerJson(inv.cognitoIdentity);
     res.writeHead(200, headers);
     res.end(inv.payload);
+    const hook = this.onDelivered;
+    if (hook && this.invocation === inv) {
+      this.onDelivered = null;
+      hook();
+    }
   }
 
   /** Validates {AwsRequestId} and the state before an answer is read (AwsRequestIDValidator). */
@@ -287,6 +296,7 @@ export class RuntimeApiServer {
     this.stateName = 'RuntimeResponseSentState';
     this.invocation = null;
     this.settle = null;
+    this.onDelivered = null;
     settle?.(outcome);
   }
 

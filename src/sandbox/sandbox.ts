@@ -5,7 +5,6 @@
  * whose runtime failed, timed out or exited is dead and never reused.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../util/clock.ts';
 import { launcherFor, type Launcher } from './launcher.ts';
@@ -22,6 +21,7 @@ import {
   timeoutText,
   type ReportFields,
 } from './log-lines.ts';
+import { PeakMemory } from './peak-memory.ts';
 import { RuntimeApiServer, type RuntimeOutcome } from './runtime-api.ts';
 import type { FunctionSpec, InvokeRequest, InvokeResult, LogSink } from './types.ts';
 
@@ -41,6 +41,19 @@ export interface SandboxOptions {
   readonly initTimeoutMs?: number;
   /** Called once when the child exits or the environment is disposed. */
   readonly onDead?: (sandbox: Sandbox) => void;
+  readonly logger?: { error(msg: string): void };
+}
+
+/**
+ * The environment died before its runtime received the invocation (a warm runtime that
+ * was exiting, e.g. after an uncaught exception). The function never saw the event, so
+ * the pool runs it in a fresh environment.
+ */
+export class EnvironmentLostError extends Error {
+  override readonly name = 'EnvironmentLostError';
+  constructor() {
+    super('the execution environment exited before receiving the invocation');
+  }
 }
 
 /** Thrown into an invocation that was in flight when its environment was disposed. */
@@ -65,11 +78,12 @@ interface Active {
   readonly resolve: (result: InvokeResult) => void;
   readonly reject: (error: Error) => void;
   cancelTimer: () => void;
+  /** START is written when the runtime receives the event. */
+  started: boolean;
   done: boolean;
 }
 
 const EMPTY: readonly string[] = [];
-const STATUS_PATH = (pid: number) => `/proc/${pid}/status`;
 
 export class Sandbox {
   readonly spec: FunctionSpec;
@@ -94,13 +108,12 @@ export class Sandbox {
   private readonly stdoutLines = new LineSplitter();
   private readonly stderrLines = new LineSplitter();
   private openStreams = 0;
-  private drained: (() => void) | null = null;
+  private readonly streamsClosed: Promise<void>;
+  private markStreamsClosed!: () => void;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private readonly exited: Promise<void>;
   private markExited!: () => void;
-  private statusFd = -1;
-  private readonly statusBuf = Buffer.allocUnsafe(4096);
-  private maxMemoryMB = 0;
+  private readonly memory = new PeakMemory();
   private disposing: Promise<void> | null = null;
   private readonly onDead: ((s: Sandbox) => void) | undefined;
   private deadNotified = false;
@@ -114,6 +127,7 @@ export class Sandbox {
     this.onDead = options.onDead;
     this.logStreamName = newLogStreamName(this.clock.now(), this.spec.version);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
+    this.streamsClosed = new Promise((resolve) => (this.markStreamsClosed = resolve));
     this.api = new RuntimeApiServer({
       onReady: () => this.settleInit({ kind: 'ready' }),
       onInitError: (errorType, payload) => this.settleInit({ kind: 'init-error', errorType, payload }),
@@ -182,13 +196,7 @@ export class Sandbox {
       stream.on('close', () => this.onStreamEnd());
       stream.on('error', () => {});
     }
-    if (child.pid !== undefined) {
-      try {
-        this.statusFd = fs.openSync(STATUS_PATH(child.pid), 'r');
-      } catch {
-        this.statusFd = -1; // no procfs: Max Memory Used stays 0
-      }
-    }
+    if (child.pid !== undefined) this.memory.open(child.pid);
   }
 
   private settleInit(outcome: InitOutcome): void {
@@ -200,7 +208,7 @@ export class Sandbox {
       if (this.stateName === 'starting') this.stateName = this.reserved ? 'busy' : 'idle';
     } else {
       this.stateName = 'dead';
-      this.readMaxMemory();
+      this.memory.read();
       this.kill();
     }
     this.resolveInit(outcome);
@@ -214,17 +222,26 @@ export class Sandbox {
     const init = this.initOutcome!;
     if (this.disposing) throw new SandboxDisposedError();
     if (init.kind !== 'ready') return this.failedInit(request, init);
-    if (this.active || this.exitInfo) throw new Error(`sandbox ${this.logStreamName} cannot take an invocation now`);
+    if (this.exitInfo) throw new EnvironmentLostError();
+    if (this.active) throw new Error(`sandbox ${this.logStreamName} is already running an invocation`);
     this.stateName = 'busy';
     this.initLines = null;
 
     const spec = this.spec;
     const tail = request.wantLogTail ? [] : null;
     // A crash takes /proc/<pid> with it: know the footprint before the first run.
-    if (this.maxMemoryMB === 0) this.readMaxMemory();
-    this.emitPlatform(startLine(request.requestId, spec.version), tail);
+    if (this.memory.lastMB === 0) this.memory.read();
     return new Promise<InvokeResult>((resolve, reject) => {
-      const active: Active = { request, t0: performance.now(), tail, resolve, reject, cancelTimer: noop, done: false };
+      const active: Active = {
+        request,
+        t0: performance.now(),
+        tail,
+        resolve,
+        reject,
+        cancelTimer: noop,
+        started: false,
+        done: false,
+      };
       this.active = active;
       active.cancelTimer = this.clock.setTimeout(() => this.onTimeout(active), spec.timeout * 1000);
       this.api
@@ -236,9 +253,15 @@ export class Sandbox {
           traceId: request.traceId,
           clientContext: request.clientContext,
           cognitoIdentity: request.cognitoIdentity,
-        })
+        }, () => this.markStarted(active))
         .then((outcome) => this.onOutcome(active, outcome));
     });
+  }
+
+  private markStarted(active: Active): void {
+    if (active.started || active.done) return;
+    active.started = true;
+    this.emitPlatform(startLine(active.request.requestId, this.spec.version), active.tail);
   }
 
   private onOutcome(active: Active, outcome: RuntimeOutcome): void {
@@ -264,9 +287,15 @@ export class Sandbox {
   private onTimeout(active: Active): void {
     if (active.done) return;
     active.done = true;
-    const durationMs = performance.now() - active.t0;
+    // Timers run on the loop's cached clock and may fire a hair early; a timed-out
+    // invocation lasted its whole timeout, as its REPORT says on AWS.
+    const durationMs = Math.max(performance.now() - active.t0, this.spec.timeout * 1000);
+    if (!active.started) {
+      active.started = true;
+      this.emitPlatform(startLine(active.request.requestId, this.spec.version), active.tail);
+    }
     this.api.abandon();
-    this.readMaxMemory();
+    this.memory.read();
     this.stateName = 'dead';
     this.kill();
     const { requestId } = active.request;
@@ -282,8 +311,7 @@ export class Sandbox {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exitInfo) return;
     this.exitInfo = { code, signal };
-    this.readMaxMemory();
-    this.closeStatusFd();
+    this.memory.close();
     this.stateName = 'dead';
     this.settleInit({ kind: 'exit', code, signal });
     const active = this.active;
@@ -291,6 +319,13 @@ export class Sandbox {
       active.done = true;
       active.cancelTimer();
       this.api.abandon();
+      if (!active.started) {
+        this.active = null;
+        active.reject(new EnvironmentLostError());
+        this.markExited();
+        this.notifyDead();
+        return;
+      }
       const durationMs = performance.now() - active.t0;
       void this.drainAfterExit().then(() => {
         if (this.active === active) this.active = null;
@@ -342,7 +377,7 @@ export class Sandbox {
     }
     this.emitPlatform(initReportLine(this.initDurationMs, status, status === 'error' ? errorType : undefined), tail);
     this.emitPlatform(startLine(requestId, this.spec.version), tail);
-    const active: Active = { request, t0, tail, resolve: noop, reject: noop, cancelTimer: noop, done: true };
+    const active: Active = { request, t0, tail, resolve: noop, reject: noop, cancelTimer: noop, started: true, done: true };
     // INIT_REPORT carried the init duration; REPORT does not repeat it.
     const result = this.finish(active, performance.now() - t0, payload, true, { status, errorType }, false);
     return { ...result, initDurationMs: this.initDurationMs };
@@ -358,7 +393,7 @@ export class Sandbox {
     reportInit = true,
   ): InvokeResult {
     const { requestId } = active.request;
-    if (this.exitInfo === null) this.readMaxMemory();
+    const maxMemoryUsedMB = this.exitInfo === null ? this.memory.read() : this.memory.lastMB;
     const initDurationMs = this.initReported ? undefined : this.initDurationMs;
     this.initReported = true;
     const billedDurationMs = Math.max(1, Math.ceil(durationMs));
@@ -366,7 +401,7 @@ export class Sandbox {
       durationMs,
       billedDurationMs,
       memorySizeMB: this.spec.memorySize,
-      maxMemoryUsedMB: this.maxMemoryMB,
+      maxMemoryUsedMB,
       initDurationMs: reportInit ? initDurationMs : undefined,
       ...report,
     };
@@ -378,7 +413,7 @@ export class Sandbox {
       logTail: active.tail ? tailOf(active.tail) : undefined,
       durationMs,
       billedDurationMs,
-      maxMemoryUsedMB: this.maxMemoryMB,
+      maxMemoryUsedMB,
       initDurationMs,
     };
   }
@@ -395,14 +430,13 @@ export class Sandbox {
     this.stderrLines.flush(lines);
     if (lines.length === 0) return;
     const timestamp = this.clock.now();
-    this.sink.append(this.spec.logGroupName, this.logStreamName, lines.map((message) => ({ timestamp, message })));
+    this.append(lines.map((message) => ({ timestamp, message })));
     tail?.push(...lines);
   }
 
   private emitOutput(lines: string[]): void {
     const timestamp = this.clock.now();
-    const events = lines.map((message) => ({ timestamp, message }));
-    this.sink.append(this.spec.logGroupName, this.logStreamName, events);
+    this.append(lines.map((message) => ({ timestamp, message })));
     const tail = this.active?.tail ?? this.initLines;
     if (tail) {
       tail.push(...lines);
@@ -411,57 +445,36 @@ export class Sandbox {
   }
 
   private emitPlatform(message: string, tail: string[] | null): void {
-    this.sink.append(this.spec.logGroupName, this.logStreamName, [{ timestamp: this.clock.now(), message }]);
+    this.append([{ timestamp: this.clock.now(), message }]);
     tail?.push(message);
+  }
+
+  /** A failing log sink must not take the host down with it. */
+  private append(events: { timestamp: number; message: string }[]): void {
+    try {
+      this.sink.append(this.spec.logGroupName, this.logStreamName, events);
+    } catch (error) {
+      this.options.logger?.error(`sandbox: log sink failed for ${this.spec.logGroupName}: ${String(error)}`);
+    }
   }
 
   private onStreamEnd(): void {
     this.openStreams--;
-    if (this.openStreams <= 0) this.drained?.();
+    if (this.openStreams <= 0) this.markStreamsClosed();
   }
 
   /** Resolves when the child's pipes are drained, or shortly after exit if something holds them. */
   private drainAfterExit(): Promise<void> {
     if (this.openStreams <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, DRAIN_AFTER_EXIT_MS);
-      this.drained = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_AFTER_EXIT_MS)));
+    return Promise.race([this.streamsClosed, late]).finally(() => clearTimeout(timer));
   }
 
   private async afterExit(): Promise<void> {
     if (!this.child || this.child.pid === undefined) return;
     await this.exited;
     await this.drainAfterExit();
-  }
-
-  /** VmHWM: the peak resident set of the runtime process. */
-  private readMaxMemory(): void {
-    if (this.statusFd < 0) return;
-    try {
-      const n = fs.readSync(this.statusFd, this.statusBuf, 0, this.statusBuf.length, 0);
-      const at = this.statusBuf.indexOf('VmHWM:');
-      if (at >= 0 && at < n) {
-        const kb = Number.parseInt(this.statusBuf.toString('latin1', at + 6, Math.min(n, at + 40)).trim(), 10);
-        if (Number.isFinite(kb)) this.maxMemoryMB = Math.max(this.maxMemoryMB, Math.ceil(kb / 1024));
-      }
-    } catch {
-      // the process is gone; keep the last value
-    }
-  }
-
-  private closeStatusFd(): void {
-    if (this.statusFd >= 0) {
-      try {
-        fs.closeSync(this.statusFd);
-      } catch {
-        // already closed
-      }
-      this.statusFd = -1;
-    }
   }
 
   private kill(): void {
@@ -494,7 +507,7 @@ export class Sandbox {
         }
         this.kill();
         await this.afterExit();
-        this.closeStatusFd();
+        this.memory.close();
         await this.api.close();
         this.notifyDead();
       })();

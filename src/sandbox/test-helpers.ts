@@ -101,7 +101,10 @@ export class ManualClock implements Clock {
   }
 }
 
-/** PIDs of this process's live children, from /proc. */
+/**
+ * PIDs of this process's live sandbox children, from /proc. Sandboxes lead their own
+ * process group; that tells them from helpers such as tsx's esbuild service.
+ */
 export function childPids(): number[] {
   const pids: number[] = [];
   for (const name of fs.readdirSync('/proc')) {
@@ -110,7 +113,8 @@ export function childPids(): number[] {
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
       // pid (comm) state ppid ...: comm may hold spaces, so parse after the last ')'.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === process.pid && fields[0] !== 'Z') pids.push(Number(name));
+      const [state, ppid, pgrp] = fields;
+      if (Number(ppid) === process.pid && Number(pgrp) === Number(name) && state !== 'Z') pids.push(Number(name));
     } catch {
       // exited meanwhile
     }
@@ -118,10 +122,16 @@ export function childPids(): number[] {
   return pids;
 }
 
+/** Whether a process runs (a zombie nobody reaped counts as gone). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

@@ -1,4 +1,3 @@
-import { DeleteFunctionCommand } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
 import { runClientCommand, withClientFlags, type ClientFlags } from '../context.ts';
 
@@ -10,7 +9,8 @@ export function registerDelete(program: Command): void {
       .argument('<function>', 'function name or ARN, optionally :qualifier'),
   ).action((fn: string, flags: ClientFlags) =>
     runClientCommand(flags, { functionName: fn }, async (ctx) => {
-      await ctx.lambda().send(new DeleteFunctionCommand({ FunctionName: fn }));
+      const { DeleteFunctionCommand } = await import('@aws-sdk/client-lambda');
+      await (await ctx.lambda()).send(new DeleteFunctionCommand({ FunctionName: fn }));
       process.stdout.write(`Deleted function ${fn}\n`);
     }),
   );

@@ -1,15 +1,6 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import {
-  CreateFunctionCommand,
-  GetFunctionCommand,
-  GetFunctionConfigurationCommand,
-  UpdateFunctionCodeCommand,
-  UpdateFunctionConfigurationCommand,
-  type FunctionConfiguration,
-  type LambdaClient,
-  type Runtime,
-} from '@aws-sdk/client-lambda';
+import type { FunctionConfiguration, LambdaClient, Runtime } from '@aws-sdk/client-lambda';
 import { InvalidArgumentError, type Command } from 'commander';
 import { runClientCommand, withClientFlags, type ClientFlags } from '../context.ts';
 import { CliError, isNotFound } from '../errors.ts';
@@ -20,6 +11,12 @@ export const DEFAULT_RUNTIME = 'nodejs20.x';
 export const DEFAULT_ACCOUNT_ID = '123456789012';
 const POLL_MS = 250;
 const WAIT_MAX_MS = 5 * 60_000;
+
+/** The SDK module (loaded on use) and a client of it. */
+interface Api {
+  readonly sdk: typeof import('@aws-sdk/client-lambda');
+  readonly lambda: LambdaClient;
+}
 
 interface DeployFlags extends ClientFlags {
   readonly name: string;
@@ -43,15 +40,15 @@ export function registerDeploy(program: Command): void {
       .option('--runtime <runtime>', `runtime (default ${DEFAULT_RUNTIME} on create)`)
       .option('--role <arn>', `execution role (default arn:aws:iam::${DEFAULT_ACCOUNT_ID}:role/nimbus-default)`)
       .option('--env <KEY=VALUE>', 'environment variable, repeatable; replaces the function\'s variables', collectEnv)
-      .option('--memory <mb>', 'memory size in MB (128-10240)', integer('--memory'))
-      .option('--timeout <seconds>', 'timeout in seconds (1-900)', integer('--timeout'))
+      .option('--memory <mb>', 'memory size in MB (128-10240)', integer('--memory', 128, 10240))
+      .option('--timeout <seconds>', 'timeout in seconds (1-900)', integer('--timeout', 1, 900))
       .option('--description <text>', 'description'),
   ).action((source: string, flags: DeployFlags) =>
     runClientCommand(flags, { functionName: flags.name }, async (ctx) => {
       const zip = await readPackage(source);
-      const lambda = ctx.lambda();
-      const existing = await getConfiguration(lambda, flags.name);
-      const result = existing ? await update(lambda, flags, zip) : await create(lambda, flags, zip);
+      const api: Api = { sdk: await import('@aws-sdk/client-lambda'), lambda: await ctx.lambda() };
+      const existing = await getConfiguration(api, flags.name);
+      const result = existing ? await update(api, flags, zip) : await create(api, flags, zip);
       process.stdout.write(
         `${existing ? 'Updated' : 'Created'} function ${flags.name}\n` +
           `FunctionArn: ${result.FunctionArn}\nCodeSha256: ${result.CodeSha256}\nState: ${result.State}\n`,
@@ -69,19 +66,19 @@ async function readPackage(source: string): Promise<Buffer> {
   throw new CliError(`Cannot deploy ${source}: expected a directory or a .zip file`);
 }
 
-async function getConfiguration(lambda: LambdaClient, name: string): Promise<FunctionConfiguration | undefined> {
+async function getConfiguration({ sdk, lambda }: Api, name: string): Promise<FunctionConfiguration | undefined> {
   try {
-    return (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
+    return (await lambda.send(new sdk.GetFunctionCommand({ FunctionName: name }))).Configuration;
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
   }
 }
 
-async function create(lambda: LambdaClient, flags: DeployFlags, zip: Buffer): Promise<FunctionConfiguration> {
+async function create(api: Api, flags: DeployFlags, zip: Buffer): Promise<FunctionConfiguration> {
   if (!flags.handler) throw new CliError(`--handler is required to create function ${flags.name}`);
-  const created = await lambda.send(
-    new CreateFunctionCommand({
+  const created = await api.lambda.send(
+    new api.sdk.CreateFunctionCommand({
       FunctionName: flags.name,
       Runtime: (flags.runtime ?? DEFAULT_RUNTIME) as Runtime,
       Role: flags.role ?? `arn:aws:iam::${DEFAULT_ACCOUNT_ID}:role/nimbus-default`,
@@ -90,13 +87,14 @@ async function create(lambda: LambdaClient, flags: DeployFlags, zip: Buffer): Pr
       ...configurationFlags(flags),
     }),
   );
-  return created.State === 'Pending' ? waitUntilSettled(lambda, flags.name) : created;
+  return created.State === 'Pending' ? waitUntilSettled(api, flags.name) : created;
 }
 
 /** UpdateFunctionCode, then (once that update has finished) UpdateFunctionConfiguration with the flags given. */
-async function update(lambda: LambdaClient, flags: DeployFlags, zip: Buffer): Promise<FunctionConfiguration> {
-  let latest: FunctionConfiguration = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: flags.name, ZipFile: zip }));
-  if (latest.LastUpdateStatus === 'InProgress') latest = await waitUntilSettled(lambda, flags.name);
+async function update(api: Api, flags: DeployFlags, zip: Buffer): Promise<FunctionConfiguration> {
+  const { sdk, lambda } = api;
+  let latest: FunctionConfiguration = await lambda.send(new sdk.UpdateFunctionCodeCommand({ FunctionName: flags.name, ZipFile: zip }));
+  if (latest.LastUpdateStatus === 'InProgress') latest = await waitUntilSettled(api, flags.name);
   const changes = {
     ...configurationFlags(flags),
     ...(flags.handler ? { Handler: flags.handler } : {}),
@@ -104,8 +102,8 @@ async function update(lambda: LambdaClient, flags: DeployFlags, zip: Buffer): Pr
     ...(flags.role ? { Role: flags.role } : {}),
   };
   if (Object.keys(changes).length === 0) return latest;
-  latest = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: flags.name, ...changes }));
-  return latest.LastUpdateStatus === 'InProgress' ? waitUntilSettled(lambda, flags.name) : latest;
+  latest = await lambda.send(new sdk.UpdateFunctionConfigurationCommand({ FunctionName: flags.name, ...changes }));
+  return latest.LastUpdateStatus === 'InProgress' ? waitUntilSettled(api, flags.name) : latest;
 }
 
 function configurationFlags(flags: DeployFlags) {
@@ -118,10 +116,10 @@ function configurationFlags(flags: DeployFlags) {
 }
 
 /** Polls until the function is neither Pending nor InProgress (the function-updated-v2 waiter's condition). */
-async function waitUntilSettled(lambda: LambdaClient, name: string): Promise<FunctionConfiguration> {
+async function waitUntilSettled({ sdk, lambda }: Api, name: string): Promise<FunctionConfiguration> {
   const deadline = Date.now() + WAIT_MAX_MS;
   for (;;) {
-    const c = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+    const c = await lambda.send(new sdk.GetFunctionConfigurationCommand({ FunctionName: name }));
     if (c.State === 'Failed') throw new CliError(`Function ${name} failed to become active: ${c.StateReason ?? c.StateReasonCode ?? 'no reason given'}`);
     if (c.LastUpdateStatus === 'Failed') {
       throw new CliError(`Update of function ${name} failed: ${c.LastUpdateStatusReason ?? c.LastUpdateStatusReasonCode ?? 'no reason given'}`);
@@ -138,9 +136,14 @@ function collectEnv(pair: string, acc: Record<string, string> | undefined): Reco
   return { ...acc, [pair.slice(0, eq)]: pair.slice(eq + 1) };
 }
 
-function integer(flag: string) {
+/**
+ * AWS's limits, checked before anything is sent so that an update never stops halfway
+ * (new code, old configuration). https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+function integer(flag: string, min: number, max: number) {
   return (raw: string): number => {
-    if (!/^\d+$/.test(raw.trim())) throw new InvalidArgumentError(`${flag} must be a whole number.`);
-    return Number(raw);
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}.`);
+    return n;
   };
 }

@@ -1,4 +1,3 @@
-import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
 import { runClientCommand, withClientFlags, type ClientFlags } from '../context.ts';
 
@@ -10,7 +9,8 @@ export function registerGet(program: Command): void {
       .argument('<function>', 'function name or ARN, optionally :qualifier'),
   ).action((fn: string, flags: ClientFlags) =>
     runClientCommand(flags, { functionName: fn }, async (ctx) => {
-      const out = await ctx.lambda().send(new GetFunctionCommand({ FunctionName: fn }));
+      const { GetFunctionCommand } = await import('@aws-sdk/client-lambda');
+      const out = await (await ctx.lambda()).send(new GetFunctionCommand({ FunctionName: fn }));
       process.stdout.write(`${JSON.stringify(out.Configuration ?? {}, null, 2)}\n`);
     }),
   );

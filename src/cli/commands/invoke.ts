@@ -1,5 +1,4 @@
 import fsp from 'node:fs/promises';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
 import { runClientCommand, withClientFlags, type ClientFlags } from '../context.ts';
 import { CliError, EXIT } from '../errors.ts';
@@ -24,7 +23,8 @@ export function registerInvoke(program: Command): void {
   ).action((fn: string, flags: InvokeFlags) =>
     runClientCommand(flags, { functionName: fn }, async (ctx) => {
       const payload = await readPayload(flags);
-      const out = await ctx.lambda().send(
+      const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+      const out = await (await ctx.lambda()).send(
         new InvokeCommand({
           FunctionName: fn,
           InvocationType: flags.async ? 'Event' : 'RequestResponse',

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FilterLogEventsCommand, type CloudWatchLogsClient, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
-import { GetFunctionCommand } from '@aws-sdk/client-lambda';
+import type { CloudWatchLogsClient, FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import type { Command } from 'commander';
 import { runClientCommand, withClientFlags, type ClientContext, type ClientFlags } from '../context.ts';
 import { parseSince } from '../durations.ts';
@@ -31,7 +30,8 @@ export function registerLogs(program: Command): void {
   ).action((fn: string, flags: LogsFlags) =>
     runClientCommand(flags, { functionName: fn }, async (ctx) => {
       const name = functionName(fn);
-      const tail = new Tail(ctx.logs(), `/aws/lambda/${name}`, flags.streams === true, flags.follow === true);
+      const sdk = await import('@aws-sdk/client-cloudwatch-logs');
+      const tail = new Tail(sdk, await ctx.logs(), `/aws/lambda/${name}`, flags.streams === true, flags.follow === true);
       const since = flags.since !== undefined ? parseSince(flags.since) : undefined;
       if (!flags.follow) {
         if (await tail.poll(since)) return EXIT.OK;
@@ -70,7 +70,8 @@ async function follow(ctx: ClientContext, tail: Tail, fn: string, name: string, 
 /** The group is missing: say so when the function exists, and that the name is wrong when not. */
 async function noLogs(ctx: ClientContext, fn: string, name: string, suffix = ''): Promise<number> {
   try {
-    await ctx.lambda().send(new GetFunctionCommand({ FunctionName: fn }));
+    const { GetFunctionCommand } = await import('@aws-sdk/client-lambda');
+    await (await ctx.lambda()).send(new GetFunctionCommand({ FunctionName: fn }));
   } catch (err) {
     if (isNotFound(err)) {
       process.stderr.write(`Function not found: ${fn}\n`);
@@ -89,6 +90,7 @@ class Tail {
   #newest: number | undefined;
 
   constructor(
+    private readonly sdk: typeof import('@aws-sdk/client-cloudwatch-logs'),
     private readonly logs: CloudWatchLogsClient,
     private readonly group: string,
     private readonly withStreams: boolean,
@@ -110,7 +112,7 @@ class Tail {
       let out;
       try {
         out = await this.logs.send(
-          new FilterLogEventsCommand({
+          new this.sdk.FilterLogEventsCommand({
             logGroupName: this.group,
             ...(startTime !== undefined ? { startTime } : {}),
             ...(nextToken ? { nextToken } : {}),

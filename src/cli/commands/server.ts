@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ZodError } from 'zod';
+import type { ZodError } from 'zod';
 import type { ConfigInput } from '../../config/index.ts';
 import { parseDuration } from '../durations.ts';
 import { CliError, EXIT, reportError } from '../errors.ts';
@@ -43,7 +43,7 @@ export function registerServer(program: Command): void {
       try {
         await serve(flags);
       } catch (err) {
-        process.exitCode = reportError(err instanceof ZodError ? configError(err) : startError(err, flags));
+        process.exitCode = reportError(isZodError(err) ? configError(err) : startError(err, flags));
       }
     });
 }
@@ -102,6 +102,11 @@ export function configInput(flags: ServerFlags, env: NodeJS.ProcessEnv = process
 function numeric(text: string): number {
   const n = Number(text);
   return text.trim() !== '' && Number.isFinite(n) ? n : (text as unknown as number);
+}
+
+/** parseConfig throws zod's error; recognised by shape so the client commands never load zod. */
+function isZodError(err: unknown): err is ZodError {
+  return err instanceof Error && err.name === 'ZodError' && Array.isArray((err as { issues?: unknown }).issues);
 }
 
 /** One line naming each bad flag; exit code 2. */

@@ -80,7 +80,7 @@ function withEnumerableProperties(value) {
     /** @type {Record<string, unknown>} */
     const ret = Object.assign(
       { errorType: value.name, errorMessage: value.message, code: /** @type {any} */ (value).code },
-      value,
+      /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (value)),
     );
     if (typeof value.stack === 'string') ret.stack = value.stack.split('\n');
     return ret;
