@@ -7,7 +7,7 @@ import { Invoker } from './invoke/index.ts';
 import { CodeCache, FunctionService, LambdaService } from './lambda/index.ts';
 import { LogsService, SqliteLogStore } from './logs/index.ts';
 import { createSandboxPool, type SandboxPool } from './sandbox/index.ts';
-import { FileBlobStore, SqliteMetadataStore } from './storage/index.ts';
+import { FileBlobStore, openSqlite, SqliteMetadataStore } from './storage/index.ts';
 import { SYSTEM_CLOCK, type Clock } from './util/index.ts';
 
 export interface Nimbus {
@@ -34,7 +34,9 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   const logger = options.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2));
 
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const store = new SqliteMetadataStore(path.join(config.dataDir, 'metadata.db'));
+  // One metadata database; each store over it (functions now; versions, layers... next) shares the handle.
+  const db = openSqlite(path.join(config.dataDir, 'metadata.db'));
+  const store = new SqliteMetadataStore(db);
   const logs = new SqliteLogStore(
     path.join(config.dataDir, 'logs.db'),
     () => clock.now(),

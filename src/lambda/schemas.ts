@@ -89,34 +89,39 @@ const architectures = z
 
 const description = z.string().max(256, { error: "Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 256" });
 
-const code = z
-  .object({
-    ZipFile: z.string().optional(),
-    S3Bucket: z.string().optional(),
-    S3Key: z.string().optional(),
-    S3ObjectVersion: z.string().optional(),
-    ImageUri: z.string().optional(),
-  })
-  .loose();
+/** Where code comes from: CreateFunction's Code object, UpdateFunctionCode's top level. */
+const codeSource = {
+  ZipFile: z.string().optional(),
+  S3Bucket: z.string().optional(),
+  S3Key: z.string().optional(),
+  S3ObjectVersion: z.string().optional(),
+  ImageUri: z.string().optional(),
+};
+const code = z.object(codeSource).loose();
+
+/** The configuration both CreateFunction and UpdateFunctionConfiguration set. */
+const configuration = {
+  Runtime: runtime.optional(),
+  Handler: handler.optional(),
+  Description: description.optional(),
+  Timeout: int('timeout', TIMEOUT_MIN, TIMEOUT_MAX).optional(),
+  MemorySize: int('memorySize', MEMORY_MIN, MEMORY_MAX).optional(),
+  Environment: environment.optional(),
+  EphemeralStorage: ephemeralStorage.optional(),
+};
 
 const tags = z.record(z.string(), z.string());
 
 // https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
 export const CreateFunctionBody = z
   .object({
+    ...configuration,
     FunctionName: z.string({ error: 'FunctionName is required' }),
-    Runtime: runtime.optional(),
     Role: role,
-    Handler: handler.optional(),
     Code: code,
-    Description: description.optional(),
-    Timeout: int('timeout', TIMEOUT_MIN, TIMEOUT_MAX).optional(),
-    MemorySize: int('memorySize', MEMORY_MIN, MEMORY_MAX).optional(),
     Publish: z.boolean().optional(),
-    Environment: environment.optional(),
     PackageType: z.enum(['Zip', 'Image']).optional(),
     Architectures: architectures.optional(),
-    EphemeralStorage: ephemeralStorage.optional(),
     Tags: tags.optional(),
   })
   .loose();
@@ -125,14 +130,8 @@ export type CreateFunctionBody = z.infer<typeof CreateFunctionBody>;
 // https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html
 export const UpdateFunctionConfigurationBody = z
   .object({
-    Runtime: runtime.optional(),
+    ...configuration,
     Role: role.optional(),
-    Handler: handler.optional(),
-    Description: description.optional(),
-    Timeout: int('timeout', TIMEOUT_MIN, TIMEOUT_MAX).optional(),
-    MemorySize: int('memorySize', MEMORY_MIN, MEMORY_MAX).optional(),
-    Environment: environment.optional(),
-    EphemeralStorage: ephemeralStorage.optional(),
     RevisionId: z.string().optional(),
   })
   .loose();
@@ -141,11 +140,7 @@ export type UpdateFunctionConfigurationBody = z.infer<typeof UpdateFunctionConfi
 // https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html
 export const UpdateFunctionCodeBody = z
   .object({
-    ZipFile: z.string().optional(),
-    S3Bucket: z.string().optional(),
-    S3Key: z.string().optional(),
-    S3ObjectVersion: z.string().optional(),
-    ImageUri: z.string().optional(),
+    ...codeSource,
     Publish: z.boolean().optional(),
     DryRun: z.boolean().optional(),
     RevisionId: z.string().optional(),

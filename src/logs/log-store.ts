@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../storage/index.ts';
 import type { LogSink } from '../sandbox/index.ts';
 
 export interface StoredEvent {
@@ -96,10 +97,7 @@ export class SqliteLogStore implements LogSink {
     /** Told when a background write fails; the batch is dropped so the invoke path never blocks on logs. */
     private readonly onError: (err: unknown, dropped: number) => void = () => {},
   ) {
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('busy_timeout = 5000');
+    this.#db = openSqlite(file);
     this.#db.exec(SCHEMA);
     this.#insertGroup = this.#db.prepare('INSERT OR IGNORE INTO log_groups (name, created) VALUES (?, ?)');
     this.#insertStream = this.#db.prepare('INSERT OR IGNORE INTO log_streams (group_name, name, created) VALUES (?, ?, ?)');

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { FunctionRecord, MetadataStore } from './types.ts';
 
 const SCHEMA = `
@@ -25,12 +25,9 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #countCode: Database.Statement<[string]>;
   readonly #usage: Database.Statement<[]>;
 
-  constructor(file: string) {
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode survives a process crash (kill -9); only power loss can drop the last commits.
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('busy_timeout = 5000');
+  /** Takes an open database (see openSqlite) so other stores can share the file. */
+  constructor(db: Database.Database) {
+    this.#db = db;
     this.#db.exec(SCHEMA);
     this.#get = this.#db.prepare('SELECT record FROM functions WHERE name = ? AND version = ?');
     this.#insert = this.#db.prepare(
@@ -95,6 +92,6 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   close(): void {
-    this.#db.close();
+    if (this.#db.open) this.#db.close();
   }
 }
