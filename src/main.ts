@@ -3,11 +3,11 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { parseConfig, type Config, type ConfigInput } from './config/index.ts';
 import { Gateway } from './gateway/index.ts';
-import { Invoker } from './invoke/index.ts';
-import { CodeCache, FunctionService, LambdaService } from './lambda/index.ts';
+import { ConcurrencyLimiter, Invoker } from './invoke/index.ts';
+import { CodeCache, ConcurrencyService, FunctionService, LambdaService } from './lambda/index.ts';
 import { LogsService, SqliteLogStore } from './logs/index.ts';
 import { createSandboxPool, type SandboxPool } from './sandbox/index.ts';
-import { FileBlobStore, openSqlite, SqliteMetadataStore } from './storage/index.ts';
+import { FileBlobStore, openSqlite, SqliteConcurrencyStore, SqliteMetadataStore } from './storage/index.ts';
 import { SYSTEM_CLOCK, type Clock } from './util/index.ts';
 
 export interface Nimbus {
@@ -37,6 +37,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   // One metadata database; each store over it (functions now; versions, layers... next) shares the handle.
   const db = openSqlite(path.join(config.dataDir, 'metadata.db'));
   const store = new SqliteMetadataStore(db);
+  const concurrencyStore = new SqliteConcurrencyStore(db);
   const logs = new SqliteLogStore(
     path.join(config.dataDir, 'logs.db'),
     () => clock.now(),
@@ -55,16 +56,21 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     clock,
     scope,
     zipMaxBytes: config.limits.zipMaxBytes,
-    onChange: (name, record) => pool.retire(name, record ? `${record.name}:${record.version}:${record.revisionId}` : undefined),
+    onChange: (name, record) => {
+      pool.retire(name, record ? `${record.name}:${record.version}:${record.revisionId}` : undefined);
+      if (!record) concurrency.forget(name);
+    },
   });
+  const limiter = new ConcurrencyLimiter(config.concurrencyLimit);
+  const concurrency = new ConcurrencyService({ store: concurrencyStore, limiter, functions, unreservedMin: config.unreservedConcurrencyMin });
   let lambda: LambdaService | undefined;
   const invoker = new Invoker({
     pool,
     resolve: (name, qualifier) => lambda!.resolve(name, qualifier),
-    concurrencyLimit: config.concurrencyLimit,
+    limiter,
     logger,
   });
-  lambda = new LambdaService({ config, functions, store, invoker, logger, now: () => clock.now() });
+  lambda = new LambdaService({ config, functions, store, invoker, concurrency, logger, now: () => clock.now() });
 
   const gateway = new Gateway({ host: config.host, port: config.port, logger });
   gateway.register(new LogsService(logs, scope, logger));

@@ -15,6 +15,11 @@ export const ConfigSchema = z.object({
   idleTimeoutMs: z.number().int().min(0).default(5 * 60_000),
   /** Account-wide concurrent executions (AWS default quota: 1,000). */
   concurrencyLimit: z.number().int().min(1).default(1000),
+  /**
+   * Concurrency that reservations must leave to the unreserved pool (AWS: 100).
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+   */
+  unreservedConcurrencyMin: z.number().int().min(0).default(100),
   limits: z
     .object({
       /** Zip upload, direct (AWS: 50 MB). */

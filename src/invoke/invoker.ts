@@ -2,6 +2,7 @@ import { randomUUID, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TooManyRequestsException } from '../errors/index.ts';
 import type { FunctionSpec, InvokeResult, SandboxPool } from '../sandbox/index.ts';
+import type { ConcurrencyLimiter } from './concurrency.ts';
 
 /** A function version ready to run, as the invoke path needs it. */
 export interface ResolvedFunction {
@@ -31,8 +32,8 @@ export interface AsyncEvent {
 export interface InvokerOptions {
   readonly pool: SandboxPool;
   readonly resolve: FunctionResolver;
-  /** Account-wide concurrent executions. */
-  readonly concurrencyLimit: number;
+  /** Account limit and per-function reservations. */
+  readonly limiter: ConcurrencyLimiter;
   readonly logger: Logger;
 }
 
@@ -42,7 +43,6 @@ export interface InvokerOptions {
  * The queue is in memory for now; durability and retries arrive with the async issue.
  */
 export class Invoker {
-  #inFlight = 0;
   readonly #queue: AsyncEvent[] = [];
   #closed = false;
   readonly #idleWaiters: Array<() => void> = [];
@@ -50,7 +50,7 @@ export class Invoker {
   constructor(private readonly options: InvokerOptions) {}
 
   get inFlight(): number {
-    return this.#inFlight;
+    return this.options.limiter.running;
   }
 
   get queued(): number {
@@ -59,9 +59,8 @@ export class Invoker {
 
   /** A synchronous invocation: throttled at once when the account is at its limit. */
   async invoke(fn: ResolvedFunction, payload: Buffer, opts: InvokeOptions): Promise<InvokeResult> {
-    if (this.#inFlight >= this.options.concurrencyLimit) {
-      throw new TooManyRequestsException('Rate Exceeded.', 'ConcurrentInvocationLimitExceeded');
-    }
+    const throttled = this.options.limiter.tryAcquire(fn.spec.functionName);
+    if (throttled) throw new TooManyRequestsException('Rate Exceeded.', throttled);
     return this.#run(fn, payload, opts.requestId ?? randomUUID(), opts);
   }
 
@@ -74,12 +73,12 @@ export class Invoker {
   /** Stops starting queued events; resolves once nothing runs (or at once when idle). */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#inFlight === 0) return;
+    if (this.inFlight === 0) return;
     await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /** Runs an invocation whose concurrency slot is already taken, and gives the slot back. */
   async #run(fn: ResolvedFunction, payload: Buffer, requestId: string, opts: InvokeOptions): Promise<InvokeResult> {
-    this.#inFlight++;
     try {
       return await this.options.pool.invoke(fn.spec, {
         requestId,
@@ -90,22 +89,37 @@ export class Invoker {
         ...(opts.wantLogTail ? { wantLogTail: true } : {}),
       });
     } finally {
-      this.#inFlight--;
-      if (this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+      this.options.limiter.release(fn.spec.functionName);
+      if (this.inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
       this.#pump();
     }
   }
 
+  /** Starts every queued event whose function has a free slot; throttled ones wait, as on AWS. */
   #pump(): void {
-    while (!this.#closed && this.#queue.length > 0 && this.#inFlight < this.options.concurrencyLimit) {
-      const event = this.#queue.shift()!;
+    if (this.#closed) return;
+    for (let i = 0; i < this.#queue.length; ) {
+      const event = this.#queue[i]!;
+      if (this.options.limiter.tryAcquire(event.functionName)) {
+        i++;
+        continue;
+      }
+      this.#queue.splice(i, 1);
       void this.#runAsync(event);
     }
   }
 
   async #runAsync(event: AsyncEvent): Promise<void> {
+    let fn: ResolvedFunction;
     try {
-      const fn = await this.options.resolve(event.functionName, event.qualifier);
+      fn = await this.options.resolve(event.functionName, event.qualifier);
+    } catch (err) {
+      this.options.limiter.release(event.functionName);
+      this.options.logger.warn({ err, requestId: event.requestId, function: event.functionName }, 'async invocation dropped');
+      this.#pump();
+      return;
+    }
+    try {
       const result = await this.#run(fn, event.payload, event.requestId, { invokedFunctionArn: event.invokedFunctionArn });
       if (result.functionError) {
         this.options.logger.info({ requestId: event.requestId, function: event.functionName }, 'async invocation failed');
@@ -119,5 +133,5 @@ export class Invoker {
 /** X-Ray style trace header value AWS passes as Lambda-Runtime-Trace-Id. */
 function traceId(): string {
   const epoch = Math.floor(Date.now() / 1000).toString(16);
-  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0;Lineage=1:${randomBytes(4).toString('hex')}:0`;
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
 }

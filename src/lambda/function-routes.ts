@@ -3,6 +3,7 @@ import type { Invoker, ResolvedFunction } from '../invoke/index.ts';
 import type { FunctionRecord, MetadataStore } from '../storage/index.ts';
 import { InvalidParameterValueException } from '../errors/index.ts';
 import type { FunctionService } from './function-service.ts';
+import type { ConcurrencyService } from './concurrency-service.ts';
 import { functionArn, parseFunctionRef, type Scope } from './names.ts';
 import { CreateFunctionBody, parseBody, UpdateFunctionCodeBody, UpdateFunctionConfigurationBody } from './schemas.ts';
 import { toConfiguration } from './shapes.ts';
@@ -18,6 +19,7 @@ export interface RouteDeps {
   readonly invoker: Invoker;
   readonly signer: CodeLocationSigner;
   readonly resolve: (functionName: string, qualifier?: string) => Promise<ResolvedFunction>;
+  readonly concurrency: ConcurrencyService;
 }
 
 /** ListFunctions returns at most 50 items a page, whatever MaxItems asks. */
@@ -86,6 +88,7 @@ export function functionRoutes(deps: RouteDeps): Route[] {
             Configuration: configOf(record),
             Code: { RepositoryType: 'S3', Location: deps.signer.url(ctx.baseUrl, record.name, hex) },
             ...(Object.keys(record.tags).length > 0 ? { Tags: record.tags } : {}),
+            ...concurrencyOf(deps, record.name),
           },
         };
       },
@@ -163,7 +166,7 @@ export function functionRoutes(deps: RouteDeps): Route[] {
               CodeSizeUnzipped: config.limits.unzippedMaxBytes,
               CodeSizeZipped: config.limits.zipMaxBytes,
               ConcurrentExecutions: config.concurrencyLimit,
-              UnreservedConcurrentExecutions: config.concurrencyLimit,
+              UnreservedConcurrentExecutions: deps.concurrency.unreserved,
             },
             AccountUsage: { TotalCodeSize: usage.totalCodeSize, FunctionCount: usage.functionCount },
           },
@@ -191,6 +194,11 @@ export function functionRoutes(deps: RouteDeps): Route[] {
         ),
     },
   ];
+}
+
+function concurrencyOf(deps: RouteDeps, name: string) {
+  const reserved = deps.concurrency.getReserved(name);
+  return reserved === undefined ? {} : { Concurrency: { ReservedConcurrentExecutions: reserved } };
 }
 
 /** The ARN a function-scoped route acts on: the FunctionName path parameter, qualified when asked. */

@@ -35,6 +35,11 @@ export interface Route {
   readonly operation: string;
   readonly method: HttpMethod;
   readonly path: string;
+  /**
+   * Query parameters that select this route among routes sharing method and path
+   * (the model's `?List=ALL` style request URIs).
+   */
+  readonly query?: Readonly<Record<string, string>>;
   /** IAM action, e.g. lambda:InvokeFunction */
   readonly action: string;
   /** The ARN the action acts on. */
@@ -64,9 +69,20 @@ export class RestJsonRouter {
     private readonly authorize: Authorizer = ALLOW_ALL,
   ) {}
 
+  readonly #byPath = new Map<string, Route[]>();
+
   add(route: Route): void {
     this.#routes.push(route);
-    this.#router.on(route.method, route.path, () => {}, { route });
+    const key = `${route.method} ${route.path}`;
+    let same = this.#byPath.get(key);
+    if (!same) {
+      same = [];
+      this.#byPath.set(key, same);
+      this.#router.on(route.method, route.path, () => {}, { routes: same });
+    }
+    same.push(route);
+    // Routes that ask for query parameters are tried before the bare one.
+    same.sort((a, b) => Object.keys(b.query ?? {}).length - Object.keys(a.query ?? {}).length);
   }
 
   get routes(): readonly Route[] {
@@ -82,7 +98,12 @@ export class RestJsonRouter {
         req.resume();
         throw new UnknownOperationException(`Unknown operation ${req.method} ${url.pathname}`);
       }
-      const route = (found.store as { route: Route }).route;
+      const candidates = (found.store as { routes: Route[] }).routes;
+      const route = candidates.find((r) => Object.entries(r.query ?? {}).every(([k, v]) => url.searchParams.get(k) === v));
+      if (!route) {
+        req.resume();
+        throw new UnknownOperationException(`Unknown operation ${req.method} ${url.pathname}${url.search}`);
+      }
       const params: Record<string, string> = {};
       for (const [k, v] of Object.entries(found.params)) if (v !== undefined) params[k] = decodeURIComponent(v);
       const ctx: RouteContext = {

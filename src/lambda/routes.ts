@@ -1,5 +1,6 @@
 import type { Route } from './router.ts';
 import { functionRoutes, type RouteDeps } from './function-routes.ts';
+import { concurrencyRoutes } from './concurrency-routes.ts';
 
 export type { RouteDeps } from './function-routes.ts';
 
@@ -8,5 +9,5 @@ export type { RouteDeps } from './function-routes.ts';
  * operation, IAM action and resource ARN.
  */
 export function lambdaRoutes(deps: RouteDeps): Route[] {
-  return [...functionRoutes(deps)];
+  return [...functionRoutes(deps), ...concurrencyRoutes(deps)];
 }

@@ -6,6 +6,7 @@ import type { Config } from '../config/index.ts';
 import type { MetadataStore } from '../storage/index.ts';
 import { ResourceNotFoundException } from '../errors/index.ts';
 import type { FunctionService } from './function-service.ts';
+import type { ConcurrencyService } from './concurrency-service.ts';
 import { CODE_PATH_PREFIX, CodeLocationSigner } from './code-location.ts';
 import { RestJsonRouter, type Authorizer, type Route } from './router.ts';
 import { lambdaRoutes } from './routes.ts';
@@ -21,6 +22,7 @@ export interface LambdaServiceDeps {
   readonly invoker: Invoker;
   readonly logger: Logger;
   readonly now: () => number;
+  readonly concurrency: ConcurrencyService;
   readonly authorize?: Authorizer;
 }
 
@@ -40,6 +42,7 @@ export class LambdaService implements Service {
       invoker: deps.invoker,
       signer: this.#signer,
       resolve: (name, qualifier) => this.resolve(name, qualifier),
+      concurrency: deps.concurrency,
     })) {
       this.#router.add(route);
     }
