@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import yazl from 'yazl';
 import { zipFiles } from '../../test/helpers/zip.ts';
 import { InvalidParameterValueException } from '../errors/index.ts';
 import { CodeCache, digestZip, extractZip } from './code-package.ts';
@@ -79,4 +80,53 @@ test('CodeCache extracts once per digest and leaves no temp folders after a fail
   assert.equal(calls, 0, 'second ensure reuses the folder');
   await assert.rejects(cache.ensure('f'.repeat(64), async () => Buffer.from('nope')));
   assert.deepEqual(fs.readdirSync(root).sort(), [hex, 'package.json'].sort());
+});
+
+test('a header claiming an impossible compression ratio is refused before anything is written', async () => {
+  const zip = await zipFiles({ 'a.txt': 'hello hello hello' });
+  // Patch the central directory's uncompressed size (offset 24 of the entry) to 10 MB.
+  const cd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+  zip.writeUInt32LE(10 * 1024 * 1024, cd + 24);
+  const local = zip.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
+  zip.writeUInt32LE(10 * 1024 * 1024, local + 22);
+  await assert.rejects(extractZip(zip, path.join(tmp(), 'out'), { unzippedMaxBytes: 50 * 1024 * 1024 }), /compression ratio/);
+});
+
+test('a damaged entry (CRC mismatch) is refused', async () => {
+  // A stored (uncompressed) entry, so the damage passes inflate and only the CRC can catch it.
+  const z = new yazl.ZipFile();
+  z.addBuffer(Buffer.from('stored data that will be damaged'), 'a.txt', { compress: false, mtime: new Date(0) });
+  z.end();
+  const chunks: Buffer[] = [];
+  for await (const c of z.outputStream) chunks.push(c as Buffer);
+  const zip = Buffer.concat(chunks);
+  const at = zip.indexOf(Buffer.from('damaged'));
+  assert.ok(at > 0);
+  await extractZip(Buffer.from(zip), path.join(tmp(), 'intact'), LIMITS);
+  zip[at] = 0x21;
+  await assert.rejects(extractZip(zip, path.join(tmp(), 'out'), LIMITS), /Could not unzip/);
+});
+
+test('fuzz: mutated archives are refused with InvalidParameterValueException or extracted inside, never anything else', async () => {
+  const base = await zipFiles({ 'index.js': 'exports.handler = async () => 1;\n'.repeat(20), 'lib/a.js': 'module.exports = 1', 'bin/x': { data: '#!/bin/sh', mode: 0o100755 } });
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const root = tmp();
+  let refused = 0;
+  for (let i = 0; i < 300; i++) {
+    const z = Buffer.from(base);
+    const kind = i % 3;
+    if (kind === 0) for (let k = 0; k < 1 + Math.floor(rand() * 8); k++) z[Math.floor(rand() * z.length)] = Math.floor(rand() * 256);
+    const input = kind === 1 ? z.subarray(0, Math.floor(rand() * z.length)) : kind === 2 ? Buffer.concat([z.subarray(0, Math.floor(rand() * z.length)), Buffer.from(Array.from({ length: 64 }, () => Math.floor(rand() * 256)))]) : z;
+    const out = path.join(root, `o${i}`);
+    try {
+      await extractZip(input, out, LIMITS);
+    } catch (err) {
+      assert.ok(err instanceof InvalidParameterValueException, `iteration ${i}: ${String(err)}`);
+      refused++;
+    }
+  }
+  assert.ok(refused > 200, `most mutations are refused (${refused})`);
+  // Nothing was written outside the per-iteration folders.
+  assert.ok(fs.readdirSync(root).every((n) => /^o\d+$/.test(n)));
 });

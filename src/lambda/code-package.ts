@@ -4,11 +4,14 @@ import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
+import zlib from 'node:zlib';
 import yauzl from 'yauzl';
 import { InvalidParameterValueException } from '../errors/index.ts';
 
 /** AWS's answer for anything that is not a readable zip. */
 const NOT_A_ZIP = 'Could not unzip uploaded file. Please check your file, then try to upload again.';
+/** The best ratio deflate can reach; anything above it in a header is a forgery. */
+const MAX_DEFLATE_RATIO = 1032;
 
 export interface CodeDigest {
   /** base64 SHA-256, as AWS reports CodeSha256. */
@@ -51,6 +54,24 @@ class ByteBudget {
         if (this.used > this.limit) cb(tooLarge(this.limit));
         else cb(null, chunk);
       },
+    });
+  }
+}
+
+/** Checks an entry's CRC-32 as it streams: a damaged archive is refused, not half-trusted. */
+class Crc32Check {
+  #crc = 0;
+  constructor(
+    readonly expected: number,
+    readonly name: string,
+  ) {}
+  meter(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        this.#crc = zlib.crc32(chunk, this.#crc);
+        cb(null, chunk);
+      },
+      flush: (cb) => cb(this.#crc >>> 0 === this.expected >>> 0 ? null : new InvalidParameterValueException(NOT_A_ZIP)),
     });
   }
 }
@@ -116,6 +137,10 @@ async function handleEntry(zf: yauzl.ZipFile, entry: yauzl.Entry, root: string, 
     throw new InvalidParameterValueException(`Zip entry ${JSON.stringify(entry.fileName)} points outside the package`);
   }
   if (entry.uncompressedSize > budget.limit - budget.used) throw tooLarge(budget.limit);
+  // Deflate cannot compress better than 1032:1; a header that claims more is lying or nested.
+  if (entry.compressedSize > 0 && entry.uncompressedSize / entry.compressedSize > MAX_DEFLATE_RATIO) {
+    throw new InvalidParameterValueException(`Zip entry ${JSON.stringify(entry.fileName)} claims a compression ratio no zip can have (a zip bomb?)`);
+  }
   const mode = (entry.externalFileAttributes >>> 16) & 0o170777;
   const type = mode & 0o170000;
   if (name.endsWith('/')) {
@@ -142,7 +167,8 @@ async function handleEntry(zf: yauzl.ZipFile, entry: yauzl.Entry, root: string, 
   }
   // Executable bits matter for custom runtimes' bootstrap; everything is readable.
   const fileMode = (mode & 0o111 ? 0o755 : 0o644);
-  await pipeline(stream, budget.meter(), fs.createWriteStream(target, { mode: fileMode, flags: 'wx' }));
+  const crc = new Crc32Check(entry.crc32, entry.fileName);
+  await pipeline(stream, budget.meter(), crc.meter(), fs.createWriteStream(target, { mode: fileMode, flags: 'wx' }));
 }
 
 /**
