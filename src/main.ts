@@ -4,10 +4,11 @@ import pino, { type Logger } from 'pino';
 import { parseConfig, type Config, type ConfigInput } from './config/index.ts';
 import { Gateway } from './gateway/index.ts';
 import { ConcurrencyLimiter, Invoker } from './invoke/index.ts';
-import { CodeCache, ConcurrencyService, FunctionService, LambdaService } from './lambda/index.ts';
+import { AliasService, CodeCache, ConcurrencyService, FunctionService, LambdaService, LayerService, MergedLayers, ProvisionedConcurrencyService, VersionService } from './lambda/index.ts';
 import { LogsService, SqliteLogStore } from './logs/index.ts';
-import { createSandboxPool, type SandboxPool } from './sandbox/index.ts';
-import { FileBlobStore, openSqlite, SqliteConcurrencyStore, SqliteMetadataStore } from './storage/index.ts';
+import { ObjectService, S3Service } from './s3/index.ts';
+import { closeSandboxHost, createSandboxPool, describeSandboxHost, detectSandboxHost, hostPython, type LocalSandboxPool } from './sandbox/index.ts';
+import { FileBlobStore, openSqlite, SqliteAliasStore, SqliteConcurrencyStore, SqliteLayerStore, SqliteMetadataStore, SqliteVersionStore, FileBodyStore, SqliteObjectStore } from './storage/index.ts';
 import { SYSTEM_CLOCK, type Clock } from './util/index.ts';
 
 export interface Nimbus {
@@ -15,9 +16,11 @@ export interface Nimbus {
   /** http://host:port the gateway listens on. */
   readonly endpoint: string;
   readonly logger: Logger;
-  readonly pool: SandboxPool;
+  readonly pool: LocalSandboxPool;
   readonly lambda: LambdaService;
   readonly logs: SqliteLogStore;
+  /** The S3 object API's domain; bucket notifications subscribe with addListener. */
+  readonly s3: ObjectService;
   /** Stops accepting, lets in-flight invokes finish for up to graceMs, kills every sandbox, closes the stores. */
   close(graceMs?: number): Promise<void>;
 }
@@ -25,6 +28,11 @@ export interface Nimbus {
 export interface StartOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /**
+   * Sandbox mechanisms to use when the host offers them (default: all). false turns one
+   * off; bwrap may also be its path. NIMBUS_BWRAP=none and NIMBUS_CGROUP=none do the same.
+   */
+  readonly sandbox?: { readonly bwrap?: boolean | string; readonly cgroup?: boolean };
 }
 
 /** The composition root: builds every concrete service and wires them through their interfaces. */
@@ -38,6 +46,8 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   const db = openSqlite(path.join(config.dataDir, 'metadata.db'));
   const store = new SqliteMetadataStore(db);
   const concurrencyStore = new SqliteConcurrencyStore(db);
+  const versionStore = new SqliteVersionStore(db);
+  const aliasStore = new SqliteAliasStore(db);
   const logs = new SqliteLogStore(
     path.join(config.dataDir, 'logs.db'),
     () => clock.now(),
@@ -47,8 +57,36 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   const codeCache = new CodeCache(path.join(config.dataDir, 'code'), { unzippedMaxBytes: config.limits.unzippedMaxBytes });
   await codeCache.sweep();
 
-  const pool = createSandboxPool({ logSink: logs, clock, idleTimeoutMs: config.idleTimeoutMs, logger: logAdapter(logger) });
+  const sandboxHost = detectSandboxHost({
+    scratchDir: path.join(config.dataDir, 'sandboxes'),
+    bwrap: options.sandbox?.bwrap ?? (process.env.NIMBUS_BWRAP === 'none' ? false : process.env.NIMBUS_BWRAP || undefined),
+    cgroup: options.sandbox?.cgroup ?? process.env.NIMBUS_CGROUP !== 'none',
+  });
+  for (const problem of sandboxHost.problems) logger.warn(problem);
+  for (const line of describeSandboxHost(sandboxHost)) {
+    if (line.warn) logger.warn(line.message);
+    else logger.info(line.message);
+  }
+  const python = hostPython();
+  logger.info(
+    python
+      ? `python3.x runtimes run on ${python.executable} (Python ${python.version})`
+      : 'python3.x runtimes are unavailable: no Python 3 found (python3 on PATH, or NIMBUS_PYTHON)',
+  );
+  const pool = createSandboxPool({ logSink: logs, clock, idleTimeoutMs: config.idleTimeoutMs, logger: logAdapter(logger), host: sandboxHost });
   const scope = { region: config.region, accountId: config.accountId };
+  const { zipMaxBytes, unzippedMaxBytes } = config.limits;
+  const layers = new LayerService({
+    store: new SqliteLayerStore(db),
+    blobs,
+    extracted: new CodeCache(path.join(config.dataDir, 'layers', 'extracted'), { unzippedMaxBytes }),
+    merged: new MergedLayers(path.join(config.dataDir, 'layers', 'merged')),
+    clock,
+    scope,
+    zipMaxBytes,
+    unzippedMaxBytes,
+  });
+  await layers.sweep();
   const functions = new FunctionService({
     store,
     blobs,
@@ -56,9 +94,15 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     clock,
     scope,
     zipMaxBytes: config.limits.zipMaxBytes,
+    layers,
     onChange: (name, record) => {
       pool.retire(name, record ? `${record.name}:${record.version}:${record.revisionId}` : undefined);
-      if (!record) concurrency.forget(name);
+      if (!record) {
+        concurrency.forget(name);
+        provisioned.forget(name);
+      }
+      // A function that dropped layers may free blobs of deleted layer versions.
+      layers.collect().catch((err: unknown) => logger.error({ err }, 'layer blob collection failed'));
     },
   });
   const limiter = new ConcurrencyLimiter(config.concurrencyLimit);
@@ -70,11 +114,47 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     limiter,
     logger,
   });
-  lambda = new LambdaService({ config, functions, store, invoker, concurrency, logger, now: () => clock.now() });
+  const versions = new VersionService({
+    store,
+    versions: versionStore,
+    aliases: aliasStore,
+    functions,
+    onChange: (name, record) => pool.retire(name, record ? `${record.name}:${record.version}:${record.revisionId}` : undefined),
+  });
+  const aliases = new AliasService({ store, versions: versionStore, aliases: aliasStore, scope });
+  const provisioned = new ProvisionedConcurrencyService({
+    store: concurrencyStore,
+    aliases: aliasStore,
+    versions,
+    limiter,
+    pool,
+    specOf: (record) => lambda!.specOf(record),
+    clock,
+    scope,
+    unreservedMin: config.unreservedConcurrencyMin,
+    logger,
+  });
+  lambda = new LambdaService({ config, functions, store, invoker, concurrency, provisioned, versions, aliases, layers, logger, now: () => clock.now() });
+  provisioned.restore();
+
+  const objects = new ObjectService({
+    store: new SqliteObjectStore(db),
+    bodies: new FileBodyStore(path.join(config.dataDir, 's3')),
+    clock,
+    region: config.region,
+    limits: config.s3,
+    logger,
+  });
+  await objects.sweep();
 
   const gateway = new Gateway({ host: config.host, port: config.port, logger });
+  const s3 = new S3Service({ objects, accountId: config.accountId, virtualHostSuffixes: config.s3.virtualHostSuffixes, logger });
+  // First for <bucket>.localhost hosts, whose paths are keys (and may look like Lambda's date paths).
+  gateway.register(s3.virtualHosted);
   gateway.register(new LogsService(logs, scope, logger));
   gateway.register(lambda);
+  // Last: S3 claims every request the services above do not (it has no path prefix of its own).
+  gateway.register(s3);
   const address = await gateway.listen();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const endpoint = `http://${host}:${address.port}`;
@@ -86,13 +166,14 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
       const drained = invoker.close();
       await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
       await pool.dispose();
+      closeSandboxHost(sandboxHost);
       gateway.destroyConnections();
       await stopped;
       logs.close();
       store.close();
     })());
 
-  return { config, endpoint, logger, pool, lambda, logs, close };
+  return { config, endpoint, logger, pool, lambda, logs, s3: objects, close };
 }
 
 function logAdapter(logger: Logger) {

@@ -41,7 +41,7 @@ describe('invocation types', () => {
         exports.handler = async (event, context) => {
           calls++;
           console.log('event', JSON.stringify(event));
-          return { event, calls, pid: process.pid, requestId: context.awsRequestId,
+          return { event, calls, stream: process.env.AWS_LAMBDA_LOG_STREAM_NAME, requestId: context.awsRequestId,
             arn: context.invokedFunctionArn, clientContext: context.clientContext ?? null,
             env: { fn: process.env.AWS_LAMBDA_FUNCTION_NAME, region: process.env.AWS_REGION, mine: process.env.MINE } };
         };`,
@@ -68,7 +68,7 @@ describe('invocation types', () => {
   test('warm environments are reused for sequential invokes', async () => {
     const a = json(await invoke('echo'));
     const b = json(await invoke('echo'));
-    assert.equal(a.pid, b.pid);
+    assert.equal(a.stream, b.stream);
     assert.equal(b.calls, a.calls + 1);
   });
 
@@ -80,16 +80,17 @@ describe('invocation types', () => {
   });
 
   test('Event answers 202 and runs in the background', async () => {
+    // The function logs a token (it cannot write to the data directory: it is sandboxed).
     await deploy('async-marker', {
-      'index.js': `const fs = require('fs'); exports.handler = async (e) => { fs.writeFileSync(e.path, 'ran'); };`,
+      'index.js': `exports.handler = async (e) => { console.log('ran ' + e.token); };`,
     });
-    const path = `${server.dataDir}/async-marker.txt`;
-    const out = await invoke('async-marker', { path }, { InvocationType: 'Event' });
+    const token = `t-${Date.now()}`;
+    const out = await invoke('async-marker', { token }, { InvocationType: 'Event' });
     assert.equal(out.StatusCode, 202);
     assert.equal(Buffer.from(out.Payload ?? []).length, 0);
-    const fs = await import('node:fs');
-    for (let i = 0; i < 100 && !fs.existsSync(path); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(fs.readFileSync(path, 'utf8'), 'ran');
+    const ran = () => server.nimbus.logs.events({ group: '/aws/lambda/async-marker', limit: 100 }).some((e) => e.message.endsWith(`\tran ${token}`));
+    for (let i = 0; i < 100 && !ran(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(ran(), 'the event ran');
   });
 
   test('DryRun answers 204 without running', async () => {
@@ -144,7 +145,7 @@ describe('function errors', () => {
   });
 
   test('a timeout kills the environment and answers Sandbox.Timedout; the next invoke gets a fresh one', async () => {
-    await deploy('sleeper', { 'index.js': `let n = 0; exports.handler = async (e) => { n++; if (e.hang) while (true) {} return { n, pid: process.pid }; };` }, { Timeout: 1 });
+    await deploy('sleeper', { 'index.js': `let n = 0; exports.handler = async (e) => { n++; if (e.hang) while (true) {} return { n, stream: process.env.AWS_LAMBDA_LOG_STREAM_NAME }; };` }, { Timeout: 1 });
     const warm = json(await invoke('sleeper'));
     const out = await invoke('sleeper', { hang: true });
     assert.equal(out.FunctionError, 'Unhandled');
@@ -152,7 +153,7 @@ describe('function errors', () => {
     assert.equal(body.errorType, 'Sandbox.Timedout');
     assert.match(body.errorMessage, /Task timed out after 1\.00 seconds/);
     const next = json(await invoke('sleeper'));
-    assert.notEqual(next.pid, warm.pid);
+    assert.notEqual(next.stream, warm.stream);
     assert.equal(next.n, 1);
   });
 
@@ -210,13 +211,13 @@ describe('payload limits and bad input', () => {
 
 describe('updates retire environments', () => {
   test('UpdateFunctionCode and UpdateFunctionConfiguration take effect on the next invoke', async () => {
-    await deploy('evolving', { 'index.js': `exports.handler = async () => ({ v: 1, pid: process.pid, t: process.env.TT ?? null });` });
+    await deploy('evolving', { 'index.js': `exports.handler = async () => ({ v: 1, stream: process.env.AWS_LAMBDA_LOG_STREAM_NAME, t: process.env.TT ?? null });` });
     const one = json(await invoke('evolving'));
     assert.equal(one.v, 1);
-    await server.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'evolving', ZipFile: await zipFiles({ 'index.js': `exports.handler = async () => ({ v: 2, pid: process.pid, t: process.env.TT ?? null });` }) }));
+    await server.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'evolving', ZipFile: await zipFiles({ 'index.js': `exports.handler = async () => ({ v: 2, stream: process.env.AWS_LAMBDA_LOG_STREAM_NAME, t: process.env.TT ?? null });` }) }));
     const two = json(await invoke('evolving'));
     assert.equal(two.v, 2);
-    assert.notEqual(two.pid, one.pid);
+    assert.notEqual(two.stream, one.stream);
     await server.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'evolving', Environment: { Variables: { TT: 'set' } } }));
     const three = json(await invoke('evolving'));
     assert.equal(three.t, 'set');

@@ -32,6 +32,28 @@ export const ConfigSchema = z.object({
       asyncPayloadMaxBytes: z.number().int().positive().default(1024 * 1024),
     })
     .prefault({}),
+  /** S3-compatible object API. */
+  s3: z
+    .object({
+      /**
+       * Largest PutObject / UploadPart body (AWS: 5 GiB).
+       * https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html
+       */
+      putObjectMaxBytes: z.number().int().positive().default(5 * 1024 ** 3),
+      /**
+       * Smallest part of a multipart upload but the last (AWS: 5 MiB); the object is at most 5 TiB.
+       * https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
+       */
+      partMinBytes: z.number().int().positive().default(5 * 1024 ** 2),
+      objectMaxBytes: z.number().int().positive().default(5 * 1024 ** 4),
+      /**
+       * Host names under which `<bucket>.<suffix>` addresses a bucket (virtual-hosted style);
+       * any other Host is path style. The SDKs with endpoint http://localhost:4566 send
+       * Host `<bucket>.localhost:4566`.
+       */
+      virtualHostSuffixes: z.array(z.string().min(1)).default(['s3.localhost', 'localhost']),
+    })
+    .prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -43,5 +65,7 @@ export function parseConfig(input: ConfigInput): Config {
   const parsed = ConfigSchema.parse(input);
   parsed.dataDir = path.resolve(parsed.dataDir);
   Object.freeze(parsed.limits);
+  Object.freeze(parsed.s3.virtualHostSuffixes);
+  Object.freeze(parsed.s3);
   return Object.freeze(parsed);
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LAMBDA_ERRORS, TooManyRequestsException } from './lambda-errors.ts';
 import { JSON_ERRORS } from './json-errors.ts';
+import { S3_ERRORS } from './s3-errors.ts';
 
 const docs = fs.readFileSync(path.resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
 
@@ -21,6 +22,17 @@ test('every JSON-protocol wire error has its class name as code and is documente
     const err = new Cls('m');
     assert.equal(err.code, Cls.name);
     assert.ok(docs.includes(`\`${Cls.name}\` | ${err.status}`), `${Cls.name} (${err.status}) is listed in docs/errors.md`);
+  }
+});
+
+test('every S3 wire error has its class name as code, a default message, and is documented', () => {
+  const s3Section = docs.slice(docs.indexOf('## S3'));
+  for (const Cls of S3_ERRORS) {
+    const err = new Cls();
+    assert.equal(err.code, Cls.name);
+    assert.ok(err.message.length > 0, `${Cls.name} has S3's default message`);
+    assert.ok(err.status >= 400 && err.status < 600, `${Cls.name} has an HTTP error status`);
+    assert.ok(s3Section.includes(`\`${Cls.name}\` | ${err.status}`), `${Cls.name} (${err.status}) is listed in the S3 section of docs/errors.md`);
   }
 });
 

@@ -1,3 +1,5 @@
 export * from './lambda-errors.ts';
 export * as JsonErrors from './json-errors.ts';
+// Namespaced: S3's InternalError would collide with the internal error class.
+export * as S3Errors from './s3-errors.ts';
 export { INTERNAL_CODES, InternalError, type InternalCode } from './internal.ts';

@@ -53,6 +53,10 @@ export class PreconditionFailedException extends LambdaError {
   readonly status = 412;
 }
 
+export class ProvisionedConcurrencyConfigNotFoundException extends LambdaError {
+  readonly status = 404;
+}
+
 export type ThrottleReason =
   | 'ConcurrentInvocationLimitExceeded'
   | 'FunctionInvocationRateLimitExceeded'
@@ -98,6 +102,7 @@ export const LAMBDA_ERRORS = [
   RequestTooLargeException,
   UnsupportedMediaTypeException,
   PreconditionFailedException,
+  ProvisionedConcurrencyConfigNotFoundException,
   TooManyRequestsException,
   ServiceException,
   UnknownOperationException,

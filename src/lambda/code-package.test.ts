@@ -47,6 +47,13 @@ test('refuses symlink chains that lead out, and writes through links to outside 
   assert.equal(fs.existsSync(path.join(root, 'escaped.txt')), false);
 });
 
+test('a refused entry behind a symlink chain leaves no folder outside', async () => {
+  const root = tmp();
+  const zip = await zipFiles({ 'x/b': { data: '..', symlink: true }, a: { data: 'x/b/..', symlink: true }, 'a/evil/f': 'x' });
+  await assert.rejects(extractZip(zip, path.join(root, 'out'), LIMITS), /points outside/);
+  assert.deepEqual(fs.readdirSync(root), ['out']);
+});
+
 test('keeps symlinks that stay inside', async () => {
   const dir = path.join(tmp(), 'out');
   const zip = await zipFiles({ 'lib/real.js': 'module.exports = 42', 'alias.js': { data: 'lib/real.js', symlink: true } });

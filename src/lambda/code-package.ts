@@ -38,7 +38,7 @@ function openZip(zip: Buffer): Promise<yauzl.ZipFile> {
   });
 }
 
-function isInside(root: string, target: string): boolean {
+export function isInside(root: string, target: string): boolean {
   const rel = path.relative(root, target);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
@@ -143,15 +143,14 @@ async function handleEntry(zf: yauzl.ZipFile, entry: yauzl.Entry, root: string, 
   }
   const mode = (entry.externalFileAttributes >>> 16) & 0o170777;
   const type = mode & 0o170000;
-  if (name.endsWith('/')) {
-    await fsp.mkdir(target, { recursive: true });
-    return;
-  }
-  await fsp.mkdir(path.dirname(target), { recursive: true });
-  // A folder reached through an earlier symlink must still be inside the package.
-  if (!isInside(await fsp.realpath(root), await fsp.realpath(path.dirname(target)))) {
+  // A folder reached through an earlier symlink must still be inside the package; check
+  // before creating anything, so a refused entry leaves no folder behind outside.
+  const dir = name.endsWith('/') ? target : path.dirname(target);
+  if (!isInside(await fsp.realpath(root), await realpathOfNearest(dir))) {
     throw new InvalidParameterValueException(`Zip entry ${JSON.stringify(entry.fileName)} points outside the package`);
   }
+  await fsp.mkdir(dir, { recursive: true });
+  if (name.endsWith('/')) return;
   const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
     zf.openReadStream(entry, (err, s) => (err || !s ? reject(err) : resolve(s))),
   );
@@ -169,6 +168,21 @@ async function handleEntry(zf: yauzl.ZipFile, entry: yauzl.Entry, root: string, 
   const fileMode = (mode & 0o111 ? 0o755 : 0o644);
   const crc = new Crc32Check(entry.crc32, entry.fileName);
   await pipeline(stream, budget.meter(), crc.meter(), fs.createWriteStream(target, { mode: fileMode, flags: 'wx' }));
+}
+
+/** The real path of dir, or of its nearest existing ancestor with the rest appended. */
+async function realpathOfNearest(dir: string): Promise<string> {
+  const rest: string[] = [];
+  let at = dir;
+  for (;;) {
+    try {
+      return path.join(await fsp.realpath(at), ...rest.reverse());
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(at) === at) throw err;
+      rest.push(path.basename(at));
+      at = path.dirname(at);
+    }
+  }
 }
 
 /**

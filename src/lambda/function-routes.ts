@@ -4,6 +4,10 @@ import type { FunctionRecord, MetadataStore } from '../storage/index.ts';
 import { InvalidParameterValueException } from '../errors/index.ts';
 import type { FunctionService } from './function-service.ts';
 import type { ConcurrencyService } from './concurrency-service.ts';
+import type { ProvisionedConcurrencyService } from './provisioned-service.ts';
+import type { VersionService } from './version-service.ts';
+import type { AliasService } from './alias-service.ts';
+import type { LayerService } from './layer-service.ts';
 import { functionArn, parseFunctionRef, type Scope } from './names.ts';
 import { CreateFunctionBody, parseBody, UpdateFunctionCodeBody, UpdateFunctionConfigurationBody } from './schemas.ts';
 import { toConfiguration } from './shapes.ts';
@@ -20,6 +24,10 @@ export interface RouteDeps {
   readonly signer: CodeLocationSigner;
   readonly resolve: (functionName: string, qualifier?: string) => Promise<ResolvedFunction>;
   readonly concurrency: ConcurrencyService;
+  readonly provisioned: ProvisionedConcurrencyService;
+  readonly versions: VersionService;
+  readonly aliases: AliasService;
+  readonly layers: LayerService;
 }
 
 /** ListFunctions returns at most 50 items a page, whatever MaxItems asks. */
@@ -51,6 +59,7 @@ export function functionRoutes(deps: RouteDeps): Route[] {
       async handle(ctx) {
         const body = parseBody(CreateFunctionBody, await ctx.body());
         const record = await functions.create(body);
+        if (body.Publish) return { status: 201, body: toConfiguration(scope, deps.versions.publish(record.name), true) };
         return { status: 201, body: configOf(record) };
       },
     },
@@ -64,10 +73,12 @@ export function functionRoutes(deps: RouteDeps): Route[] {
       maxBody: 0,
       handle(ctx) {
         const maxItems = parseMaxItems(ctx.query.get('MaxItems'));
-        const page = functions.list(ctx.query.get('Marker') ?? undefined, Math.min(maxItems, LIST_PAGE_MAX));
+        const all = parseFunctionVersion(ctx.query.get('FunctionVersion'));
+        const marker = ctx.query.get('Marker') ?? undefined;
+        const page = all ? deps.versions.listAll(marker, Math.min(maxItems, LIST_PAGE_MAX)) : functions.list(marker, Math.min(maxItems, LIST_PAGE_MAX));
         return {
           status: 200,
-          body: { Functions: page.items.map(configOf), ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) },
+          body: { Functions: page.items.map((r) => toConfiguration(scope, r, all)), ...(page.nextMarker ? { NextMarker: page.nextMarker } : {}) },
         };
       },
     },
@@ -80,12 +91,12 @@ export function functionRoutes(deps: RouteDeps): Route[] {
       resource: fnArn,
       maxBody: 0,
       handle(ctx) {
-        const record = functions.require(ctx.params.FunctionName!, ctx.query.get('Qualifier') ?? undefined);
+        const { record, functionArn: arn } = deps.versions.describe(ctx.params.FunctionName!, ctx.query.get('Qualifier') ?? undefined);
         const hex = record.codeKey.slice('code/'.length, -'.zip'.length);
         return {
           status: 200,
           body: {
-            Configuration: configOf(record),
+            Configuration: { ...configOf(record), FunctionArn: arn },
             Code: { RepositoryType: 'S3', Location: deps.signer.url(ctx.baseUrl, record.name, hex) },
             ...(Object.keys(record.tags).length > 0 ? { Tags: record.tags } : {}),
             ...concurrencyOf(deps, record.name),
@@ -102,8 +113,8 @@ export function functionRoutes(deps: RouteDeps): Route[] {
       resource: fnArn,
       maxBody: 0,
       handle(ctx) {
-        const record = functions.require(ctx.params.FunctionName!, ctx.query.get('Qualifier') ?? undefined);
-        return { status: 200, body: configOf(record) };
+        const { record, functionArn: arn } = deps.versions.describe(ctx.params.FunctionName!, ctx.query.get('Qualifier') ?? undefined);
+        return { status: 200, body: { ...configOf(record), FunctionArn: arn } };
       },
     },
     {
@@ -117,6 +128,10 @@ export function functionRoutes(deps: RouteDeps): Route[] {
       async handle(ctx) {
         const body = parseBody(UpdateFunctionCodeBody, await ctx.body());
         const record = await functions.updateCode(ctx.params.FunctionName!, body);
+        if (body.Publish && !body.DryRun) {
+          const version = deps.versions.publish(record.name, { revisionId: record.revisionId });
+          return { status: 200, body: toConfiguration(scope, version, true) };
+        }
         return { status: 200, body: configOf(record) };
       },
     },
@@ -130,7 +145,7 @@ export function functionRoutes(deps: RouteDeps): Route[] {
       maxBody: SMALL_BODY,
       async handle(ctx) {
         const body = parseBody(UpdateFunctionConfigurationBody, await ctx.body());
-        const record = functions.updateConfiguration(ctx.params.FunctionName!, body);
+        const record = await functions.updateConfiguration(ctx.params.FunctionName!, body);
         return { status: 200, body: configOf(record) };
       },
     },
@@ -143,7 +158,7 @@ export function functionRoutes(deps: RouteDeps): Route[] {
       resource: fnArn,
       maxBody: 0,
       async handle(ctx) {
-        await functions.delete(ctx.params.FunctionName!, ctx.query.get('Qualifier') ?? undefined);
+        await deps.versions.deleteFunction(ctx.params.FunctionName!, ctx.query.get('Qualifier') ?? undefined);
         return { status: 204 };
       },
     },
@@ -211,6 +226,17 @@ export function functionResource(scope: Scope, ctx: RouteContext): string {
   } catch {
     return functionArn(scope, raw);
   }
+}
+
+/** ListFunctions' FunctionVersion: only ALL (every published version too) is accepted. */
+function parseFunctionVersion(raw: string | null): boolean {
+  if (raw === null) return false;
+  if (raw !== 'ALL') {
+    throw new InvalidParameterValueException(
+      `1 validation error detected: Value '${raw}' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]`,
+    );
+  }
+  return true;
 }
 
 export function parseMaxItems(raw: string | null): number {

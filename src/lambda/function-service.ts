@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BlobStore, FunctionRecord, MetadataStore } from '../storage/index.ts';
+import type { BlobStore, FunctionLayer, FunctionRecord, MetadataStore } from '../storage/index.ts';
 import type { Clock } from '../util/index.ts';
 import {
   InvalidParameterValueException,
@@ -10,6 +10,7 @@ import {
 } from '../errors/index.ts';
 import type { CreateFunctionBody, UpdateFunctionCodeBody, UpdateFunctionConfigurationBody } from './schemas.ts';
 import { CodeCache, digestZip } from './code-package.ts';
+import type { LayerAttacher } from './layer-service.ts';
 import { functionArn, lastModifiedNow, logGroupName, parseFunctionRef, type Scope } from './names.ts';
 
 export interface FunctionServiceDeps {
@@ -19,6 +20,8 @@ export interface FunctionServiceDeps {
   readonly clock: Clock;
   readonly scope: Scope;
   readonly zipMaxBytes: number;
+  /** Checks and snapshots the Layers a function names (absent: Layers are refused). */
+  readonly layers?: LayerAttacher;
   /** Called after code or configuration changed, so old environments are retired. */
   readonly onChange?: (name: string, record: FunctionRecord | undefined) => void;
 }
@@ -60,7 +63,9 @@ export class FunctionService {
     if (this.deps.store.getFunction(ref.name)) {
       throw new ResourceConflictException(`Function already exist: ${ref.name}`);
     }
+    const layers = this.#resolveLayers(body.Layers);
     const code = await this.#storeCode(body.Code);
+    await this.#checkLayers(code.key, layers);
     const now = this.deps.clock.now();
     const record: FunctionRecord = {
       name: ref.name,
@@ -80,6 +85,7 @@ export class FunctionService {
       lastModified: lastModifiedNow(now),
       revisionId: randomUUID(),
       tags: body.Tags ?? {},
+      ...(layers.length > 0 ? { layers } : {}),
     };
     if (!this.deps.store.createFunction(record)) {
       throw new ResourceConflictException(`Function already exist: ${ref.name}`);
@@ -91,6 +97,7 @@ export class FunctionService {
     const current = this.#requireLatest(functionName);
     this.#checkRevision(current, body.RevisionId);
     const code = await this.#storeCode(body);
+    await this.#checkLayers(code.key, current.layers ?? []);
     const next: FunctionRecord = {
       ...current,
       codeSha256: code.sha256,
@@ -106,9 +113,11 @@ export class FunctionService {
     return next;
   }
 
-  updateConfiguration(functionName: string, body: UpdateFunctionConfigurationBody): FunctionRecord {
+  async updateConfiguration(functionName: string, body: UpdateFunctionConfigurationBody): Promise<FunctionRecord> {
     const current = this.#requireLatest(functionName);
     this.#checkRevision(current, body.RevisionId);
+    const layers = body.Layers === undefined ? (current.layers ?? []) : this.#resolveLayers(body.Layers);
+    if (body.Layers !== undefined) await this.#checkLayers(current.codeKey, layers);
     const next: FunctionRecord = {
       ...current,
       runtime: body.Runtime ?? current.runtime,
@@ -119,6 +128,7 @@ export class FunctionService {
       memorySize: body.MemorySize ?? current.memorySize,
       environment: body.Environment ? (body.Environment.Variables ?? {}) : current.environment,
       ephemeralStorage: body.EphemeralStorage?.Size ?? current.ephemeralStorage,
+      layers: layers.length > 0 ? layers : undefined,
       lastModified: lastModifiedNow(this.deps.clock.now()),
       revisionId: randomUUID(),
     };
@@ -141,6 +151,11 @@ export class FunctionService {
     }
     this.deps.onChange?.(ref.name, undefined);
     for (const key of new Set(removed.map((r) => r.codeKey))) await this.#collectCode(key);
+  }
+
+  /** After a published version is deleted: removes its code package unless another version uses it. */
+  async releaseCodeOf(removed: FunctionRecord): Promise<void> {
+    await this.#collectCode(removed.codeKey);
   }
 
   list(marker: string | undefined, maxItems: number): { items: FunctionRecord[]; nextMarker?: string } {
@@ -173,6 +188,23 @@ export class FunctionService {
     const record = this.deps.store.getFunction(ref.name);
     if (!record) throw new ResourceNotFoundException(`Function not found: ${functionArn(this.deps.scope, ref.name)}`);
     return record;
+  }
+
+  #resolveLayers(arns: readonly string[] | undefined): FunctionLayer[] {
+    if (!arns || arns.length === 0) return [];
+    if (!this.deps.layers) throw new InvalidParameterValueException('Layers are not available in this installation.');
+    return this.deps.layers.resolve(arns);
+  }
+
+  /** Code plus layers within the unzipped limit; a refused new package is not kept. */
+  async #checkLayers(codeKey: string, layers: readonly FunctionLayer[]): Promise<void> {
+    if (layers.length === 0 || !this.deps.layers) return;
+    try {
+      await this.deps.layers.check(await this.deps.codeCache.ensure(hexOf(codeKey), () => this.deps.blobs.get(codeKey)), layers);
+    } catch (err) {
+      await this.#collectCode(codeKey);
+      throw err;
+    }
   }
 
   #checkRevision(current: FunctionRecord, expected: string | undefined): void {

@@ -4,3 +4,8 @@ export { CodeCache, extractZip, digestZip } from './code-package.ts';
 export type { Route, RouteContext, Authorizer } from './router.ts';
 export { AWS_RUNTIMES, runtimeFamily } from './runtimes.ts';
 export { ConcurrencyService } from './concurrency-service.ts';
+export { VersionService, type VersionServiceDeps } from './version-service.ts';
+export { AliasService, type AliasServiceDeps } from './alias-service.ts';
+export { LayerService, type LayerServiceDeps } from './layer-service.ts';
+export { MergedLayers } from './layer-merge.ts';
+export { ProvisionedConcurrencyService } from './provisioned-service.ts';

@@ -63,10 +63,12 @@ export async function invokeRoute(deps: InvokeDeps, ctx: RouteContext): Promise<
     ? `${fn.spec.functionArn}:${qualifier}`
     : fn.spec.functionArn + qualifierSuffix(ctx.params.FunctionName!);
   if (type === 'Event') {
+    // The version runs when the event does: keep a qualifier given in the name (name:alias) too.
+    const runQualifier = qualifier ?? (qualifierSuffix(ctx.params.FunctionName!).slice(1) || undefined);
     deps.invoker.enqueue({
       requestId: ctx.requestId,
       functionName: fn.spec.functionName,
-      ...(qualifier ? { qualifier } : {}),
+      ...(runQualifier ? { qualifier: runQualifier } : {}),
       payload: event,
       invokedFunctionArn,
     });

@@ -30,10 +30,10 @@ test('every route matches the service model: method, path and operation', { skip
 });
 
 test('every route names an IAM action and a resource ARN', () => {
-  const ctx = { params: { FunctionName: 'f' }, query: new URLSearchParams() } as never;
+  const ctx = { params: { FunctionName: 'f', LayerName: 'l', VersionNumber: '1' }, query: new URLSearchParams() } as never;
   for (const route of routes()) {
     assert.match(route.action, /^lambda:[A-Z]\w+$/, route.operation);
     const arn = route.resource(ctx);
-    assert.ok(arn === '*' || arn.startsWith('arn:aws:lambda:us-east-1:123456789012:function:'), `${route.operation}: ${arn}`);
+    assert.ok(arn === '*' || /^arn:aws:lambda:us-east-1:123456789012:(function|layer):/.test(arn), `${route.operation}: ${arn}`);
   }
 });

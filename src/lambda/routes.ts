@@ -1,6 +1,10 @@
 import type { Route } from './router.ts';
 import { functionRoutes, type RouteDeps } from './function-routes.ts';
 import { concurrencyRoutes } from './concurrency-routes.ts';
+import { provisionedRoutes } from './provisioned-routes.ts';
+import { versionRoutes } from './version-routes.ts';
+import { aliasRoutes } from './alias-routes.ts';
+import { layerRoutes } from './layer-routes.ts';
 
 export type { RouteDeps } from './function-routes.ts';
 
@@ -9,5 +13,5 @@ export type { RouteDeps } from './function-routes.ts';
  * operation, IAM action and resource ARN.
  */
 export function lambdaRoutes(deps: RouteDeps): Route[] {
-  return [...functionRoutes(deps), ...concurrencyRoutes(deps)];
+  return [...functionRoutes(deps), ...concurrencyRoutes(deps), ...provisionedRoutes(deps), ...versionRoutes(deps), ...aliasRoutes(deps), ...layerRoutes(deps)];
 }

@@ -1,8 +1,11 @@
 /**
  * Runtimes Nimbus runs, and how it answers for the rest of AWS's Runtime enum.
- * Every nodejsNN.x runs on the host's Node.js: the name is kept for fidelity
- * (AWS_EXECUTION_ENV), but the interpreter is the one Nimbus itself runs on.
+ * Every nodejsNN.x runs on the host's Node.js and every python3.x on the host's Python 3:
+ * the name is kept for fidelity (AWS_EXECUTION_ENV), the interpreter is the host's.
+ * provided* runtimes run the function's own bootstrap. A runtime whose interpreter is
+ * missing on this host is refused, as an unknown one is.
  */
+import { hostPython } from '../sandbox/index.ts';
 
 /** AWS's Runtime enum (service model lambda 2015-03-31). */
 export const AWS_RUNTIMES: ReadonlySet<string> = new Set([
@@ -15,12 +18,20 @@ export const AWS_RUNTIMES: ReadonlySet<string> = new Set([
 ]);
 
 const NODE_RUNTIME = /^nodejs\d+\.x$/;
+/** python3.9 and later (AWS no longer accepts new functions on older ones). */
+const PYTHON_RUNTIME = /^python3\.(\d+)$/;
+const PYTHON_MIN_MINOR = 9;
+const PROVIDED_RUNTIMES: ReadonlySet<string> = new Set(['provided', 'provided.al2', 'provided.al2023']);
 
-export type RuntimeFamily = 'nodejs';
+export type RuntimeFamily = 'nodejs' | 'python' | 'provided';
 
-/** The family Nimbus runs a runtime with, or undefined when this installation cannot run it. */
+/** The family of a runtime Nimbus knows how to run (installed on this host or not). */
 export function runtimeFamily(runtime: string): RuntimeFamily | undefined {
-  return NODE_RUNTIME.test(runtime) ? 'nodejs' : undefined;
+  if (NODE_RUNTIME.test(runtime)) return 'nodejs';
+  const python = PYTHON_RUNTIME.exec(runtime);
+  if (python && Number(python[1]) >= PYTHON_MIN_MINOR) return 'python';
+  if (PROVIDED_RUNTIMES.has(runtime)) return 'provided';
+  return undefined;
 }
 
 /** Why a runtime is refused, or undefined when it is accepted. */
@@ -28,8 +39,12 @@ export function runtimeProblem(runtime: string): string | undefined {
   if (!AWS_RUNTIMES.has(runtime)) {
     return `Value ${runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [${[...AWS_RUNTIMES].join(', ')}] or be a valid ARN`;
   }
-  if (!runtimeFamily(runtime)) {
-    return `The runtime parameter of ${runtime} is not supported by this Nimbus installation. Supported runtimes: nodejs10.x through nodejs24.x (run on the host's Node.js ${process.version}).`;
+  const family = runtimeFamily(runtime);
+  if (!family) {
+    return `The runtime parameter of ${runtime} is not supported by this Nimbus installation. Supported runtimes: nodejs10.x through nodejs24.x (run on the host's Node.js ${process.version}), python3.${PYTHON_MIN_MINOR} through python3.14 (run on the host's Python 3), provided, provided.al2 and provided.al2023.`;
+  }
+  if (family === 'python' && !hostPython()) {
+    return `The runtime parameter of ${runtime} is not supported by this Nimbus installation: Python 3 is not installed on the host (no python3 on PATH; set NIMBUS_PYTHON to a Python 3 interpreter).`;
   }
   return undefined;
 }

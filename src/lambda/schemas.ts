@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidParameterValueException, InvalidRequestContentException } from '../errors/index.ts';
 import { runtimeProblem } from './runtimes.ts';
+import { layerArnList } from './layer-schemas.ts';
 
 /*
  * Request bodies of the Lambda API, parsed once. Limits as AWS states them:
@@ -108,6 +109,7 @@ const configuration = {
   MemorySize: int('memorySize', MEMORY_MIN, MEMORY_MAX).optional(),
   Environment: environment.optional(),
   EphemeralStorage: ephemeralStorage.optional(),
+  Layers: layerArnList.optional(),
 };
 
 const tags = z.record(z.string(), z.string());

@@ -2,15 +2,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Service } from '../gateway/index.ts';
 import type { Invoker, ResolvedFunction } from '../invoke/index.ts';
+import type { FunctionSpec } from '../sandbox/index.ts';
 import type { Config } from '../config/index.ts';
-import type { MetadataStore } from '../storage/index.ts';
-import { ResourceNotFoundException } from '../errors/index.ts';
+import type { FunctionRecord, MetadataStore } from '../storage/index.ts';
 import type { FunctionService } from './function-service.ts';
 import type { ConcurrencyService } from './concurrency-service.ts';
+import type { ProvisionedConcurrencyService } from './provisioned-service.ts';
+import type { VersionService } from './version-service.ts';
+import type { AliasService } from './alias-service.ts';
+import type { LayerService } from './layer-service.ts';
 import { CODE_PATH_PREFIX, CodeLocationSigner } from './code-location.ts';
 import { RestJsonRouter, type Authorizer, type Route } from './router.ts';
 import { lambdaRoutes } from './routes.ts';
-import { functionArn, parseFunctionRef } from './names.ts';
 
 /** Lambda's REST paths all start with an API date: /2015-03-31/, /2016-08-19/, ... */
 const LAMBDA_PATH = /^\/20\d\d-\d\d-\d\d\//;
@@ -23,6 +26,10 @@ export interface LambdaServiceDeps {
   readonly logger: Logger;
   readonly now: () => number;
   readonly concurrency: ConcurrencyService;
+  readonly provisioned: ProvisionedConcurrencyService;
+  readonly versions: VersionService;
+  readonly aliases: AliasService;
+  readonly layers: LayerService;
   readonly authorize?: Authorizer;
 }
 
@@ -43,6 +50,10 @@ export class LambdaService implements Service {
       signer: this.#signer,
       resolve: (name, qualifier) => this.resolve(name, qualifier),
       concurrency: deps.concurrency,
+      provisioned: deps.provisioned,
+      versions: deps.versions,
+      aliases: deps.aliases,
+      layers: deps.layers,
     })) {
       this.#router.add(route);
     }
@@ -64,31 +75,31 @@ export class LambdaService implements Service {
 
   /** Resolves a name (and qualifier) to the function version that runs. */
   async resolve(functionName: string, qualifier?: string): Promise<ResolvedFunction> {
+    // $LATEST, a published version, or an alias (a weighted one picks its version here).
+    const record = this.deps.versions.resolveForInvoke(functionName, qualifier);
+    return { executedVersion: record.version, spec: await this.specOf(record) };
+  }
+
+  /** What the sandbox pool needs to run one function version. */
+  async specOf(record: FunctionRecord): Promise<FunctionSpec> {
     const { functions, config } = this.deps;
-    const ref = parseFunctionRef(functionName, functions.scope);
-    const q = qualifier ?? ref.qualifier ?? '$LATEST';
-    if (q !== '$LATEST') {
-      throw new ResourceNotFoundException(`Function not found: ${functionArn(functions.scope, ref.name, q)}`);
-    }
-    const record = functions.require(ref.name);
     const codeDir = await functions.codeDir(record);
+    const layersDir = await this.deps.layers.layersDir(record.layers);
     return {
-      executedVersion: record.version,
-      spec: {
-        key: `${record.name}:${record.version}:${record.revisionId}`,
-        functionName: record.name,
-        functionArn: functions.arnOf(record),
-        version: record.version,
-        runtime: record.runtime,
-        handler: record.handler,
-        codeDir,
-        memorySize: record.memorySize,
-        timeout: record.timeout,
-        ephemeralStorage: record.ephemeralStorage,
-        environment: record.environment,
-        logGroupName: functions.logGroupOf(record),
-        region: config.region,
-      },
+      key: `${record.name}:${record.version}:${record.revisionId}`,
+      functionName: record.name,
+      functionArn: functions.arnOf(record),
+      version: record.version,
+      runtime: record.runtime,
+      handler: record.handler,
+      codeDir,
+      memorySize: record.memorySize,
+      timeout: record.timeout,
+      ephemeralStorage: record.ephemeralStorage,
+      environment: record.environment,
+      logGroupName: functions.logGroupOf(record),
+      region: config.region,
+      ...(layersDir ? { layersDir } : {}),
     };
   }
 
@@ -98,8 +109,15 @@ export class LambdaService implements Service {
     const name = m ? decodeURIComponent(m[1]!) : '';
     const hex = m?.[2] ?? '';
     const ok = m && this.#signer.verify(name, hex, url.searchParams.get('Expires'), url.searchParams.get('Signature'));
-    const record = ok ? this.deps.store.getFunction(name) : undefined;
-    const stream = record && record.codeKey === `code/${hex}.zip` ? this.deps.functions.codeStream(record) : undefined;
+    const layer = ok ? this.deps.layers.download(name, hex) : undefined;
+    if (layer) {
+      res.writeHead(200, { 'Content-Type': 'application/zip', 'Content-Length': layer.size });
+      layer.stream.pipe(res);
+      return;
+    }
+    // Any version of the function may hold the package (GetFunction of a published version).
+    const record = ok ? this.deps.versions.withCode(name, `code/${hex}.zip`) : undefined;
+    const stream = record ? this.deps.functions.codeStream(record) : undefined;
     if (!stream) {
       // S3's answer to an expired or forged presigned URL.
       res.writeHead(403, { 'Content-Type': 'application/xml' });

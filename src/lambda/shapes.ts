@@ -23,6 +23,7 @@ export function toConfiguration(scope: Scope, r: FunctionRecord, qualifiedArn = 
     CodeSha256: r.codeSha256,
     Version: r.version,
     ...(Object.keys(r.environment).length > 0 ? { Environment: { Variables: r.environment } } : {}),
+    ...(r.layers?.length ? { Layers: r.layers.map((l) => ({ Arn: l.arn, CodeSize: l.codeSize })) } : {}),
     TracingConfig: { Mode: 'PassThrough' },
     RevisionId: r.revisionId,
     State: 'Active',

@@ -5,10 +5,12 @@ export type {
   InvokeResult,
   LogSink,
   PoolStats,
+  ProvisionedStatus,
   SandboxPool,
 } from './types.ts';
 export {
   createSandboxPool,
+  ProvisioningError,
   SandboxPoolDisposedError,
   type EnvironmentInfo,
   type LocalSandboxPool,
@@ -24,3 +26,12 @@ export {
   type Launcher,
 } from './launcher.ts';
 export { MAX_RESPONSE_PAYLOAD_BYTES } from './runtime-api.ts';
+export {
+  closeSandboxHost,
+  describeSandboxHost,
+  detectSandboxHost,
+  hostPython,
+  plainSandboxHost,
+  type PythonInfo,
+  type SandboxHost,
+} from './host.ts';

@@ -1,17 +1,27 @@
 /**
  * What to execute for a function's runtime, and with which environment. The sandbox
- * spawns whatever plan this returns; wrapping it (bubblewrap, cgroups) or adding a
- * runtime (python, provided) is a change here only.
+ * spawns whatever plan this returns, wrapped by isolation.ts (bubblewrap, cgroup);
+ * adding a runtime is a change here only.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostPython } from './host.ts';
 import type { FunctionSpec } from './types.ts';
+import { layerPaths } from './layer-paths.ts';
 
 export interface LaunchContext {
   /** host:port of this environment's Runtime API. */
   readonly runtimeApi: string;
   readonly logStreamName: string;
   readonly initializationType: 'on-demand' | 'provisioned-concurrency';
+  /**
+   * True under bubblewrap: the environment sees its code at /var/task, its runtime at
+   * /var/runtime and its layers at /opt, as on AWS. False: it sees the host's paths.
+   */
+  readonly sandboxed?: boolean;
+  /** The environment's own /tmp folder when it is not sandboxed (TMPDIR points there). */
+  readonly tmpDir?: string;
 }
 
 export interface LaunchPlan {
@@ -19,6 +29,10 @@ export interface LaunchPlan {
   readonly args: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Host folder of the runtime, shown read-only at /var/runtime under bubblewrap. */
+  readonly runtimeDir?: string;
+  /** Host folders the command needs besides /usr (an interpreter installed elsewhere), shown read-only at their own path. */
+  readonly hostDirs?: readonly string[];
 }
 
 export type Launcher = (spec: FunctionSpec, ctx: LaunchContext) => LaunchPlan;
@@ -31,11 +45,31 @@ export class UnsupportedRuntimeError extends Error {
   }
 }
 
+/** The runtime cannot start at all (e.g. no bootstrap): the invocation answers Runtime.InvalidEntrypoint. */
+export class InvalidEntrypointError extends Error {
+  override readonly name = 'InvalidEntrypointError';
+}
+
+/** Where AWS puts things inside an execution environment. */
+export const GUEST_TASK_ROOT = '/var/task';
+export const GUEST_RUNTIME_DIR = '/var/runtime';
+export const GUEST_OPT = '/opt';
+
+const RUNTIMES_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../runtime');
 /** Directory holding the Node.js guest runtime (bootstrap.mjs). */
-export const NODE_RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../runtime/node');
-const NODE_BOOTSTRAP = path.join(NODE_RUNTIME_DIR, 'bootstrap.mjs');
-/** OS-only runtimes bring their own runtime; AWS still names this directory. */
-const PROVIDED_RUNTIME_DIR = '/var/runtime';
+export const NODE_RUNTIME_DIR = path.join(RUNTIMES_ROOT, 'node');
+/** Directory holding the Python guest runtime (bootstrap.py). */
+export const PYTHON_RUNTIME_DIR = path.join(RUNTIMES_ROOT, 'python');
+
+/** LAMBDA_TASK_ROOT as the environment sees it. */
+export function taskRoot(spec: FunctionSpec, ctx: LaunchContext): string {
+  return ctx.sandboxed ? GUEST_TASK_ROOT : spec.codeDir;
+}
+
+/** LAMBDA_RUNTIME_DIR as the environment sees it. */
+function runtimeRoot(hostDir: string, ctx: LaunchContext): string {
+  return ctx.sandboxed ? GUEST_RUNTIME_DIR : hostDir;
+}
 
 /**
  * Keys the function's own Environment may not set: Lambda owns them.
@@ -74,12 +108,16 @@ export function buildEnvironment(
   runtimeDir: string,
   extra: { executionEnv?: string; unreserved?: Record<string, string> } = {},
 ): Record<string, string> {
+  const root = taskRoot(spec, ctx);
   const env: Record<string, string> = {
     LANG: 'en_US.UTF-8',
     PATH: '/usr/local/bin:/usr/bin/:/bin:/opt/bin',
-    LD_LIBRARY_PATH: `/lib64:/usr/lib64:${runtimeDir}:${runtimeDir}/lib:${spec.codeDir}:${spec.codeDir}/lib:/opt/lib`,
+    LD_LIBRARY_PATH: `/lib64:/usr/lib64:${runtimeDir}:${runtimeDir}/lib:${root}:${root}/lib:/opt/lib`,
+    ...(ctx.tmpDir && !ctx.sandboxed ? { TMPDIR: ctx.tmpDir } : {}),
     ...extra.unreserved,
   };
+  // No private /opt (bubblewrap mounts layersDir there): point /opt search paths at the layers.
+  if (spec.layersDir && !ctx.sandboxed) Object.assign(env, layerPaths(env, spec.layersDir, spec.runtime));
   for (const [key, value] of Object.entries(spec.environment)) {
     if (!RESERVED_ENVIRONMENT_KEYS.has(key)) env[key] = value;
   }
@@ -94,7 +132,7 @@ export function buildEnvironment(
   env.AWS_LAMBDA_LOG_GROUP_NAME = spec.logGroupName;
   env.AWS_LAMBDA_LOG_STREAM_NAME = ctx.logStreamName;
   env.AWS_LAMBDA_RUNTIME_API = ctx.runtimeApi;
-  env.LAMBDA_TASK_ROOT = spec.codeDir;
+  env.LAMBDA_TASK_ROOT = root;
   env.LAMBDA_RUNTIME_DIR = runtimeDir;
   env.TZ = ':UTC';
   return env;
@@ -104,29 +142,105 @@ export function buildEnvironment(
 export const nodeLauncher: Launcher = (spec, ctx) => {
   const major = /^nodejs(\d+)\.x$/.exec(spec.runtime)?.[1] ?? process.versions.node.split('.')[0];
   const nodeBin = path.dirname(process.execPath);
-  const env = buildEnvironment(spec, ctx, NODE_RUNTIME_DIR, {
+  const runtimeDir = runtimeRoot(NODE_RUNTIME_DIR, ctx);
+  const env = buildEnvironment(spec, ctx, runtimeDir, {
     executionEnv: `AWS_Lambda_${spec.runtime}`,
     unreserved: {
       PATH: `${nodeBin}:/usr/local/bin:/usr/bin/:/bin:/opt/bin`,
-      NODE_PATH: `/opt/nodejs/node${major}/node_modules:/opt/nodejs/node_modules:${NODE_RUNTIME_DIR}/node_modules:${NODE_RUNTIME_DIR}:${spec.codeDir}`,
+      NODE_PATH: `/opt/nodejs/node${major}/node_modules:/opt/nodejs/node_modules:${runtimeDir}/node_modules:${runtimeDir}:${taskRoot(spec, ctx)}`,
     },
   });
   // No V8 flags (AWS passes --expose-gc and a heap split derived from the memory size):
   // any V8 flag makes node reject the code cache in its startup snapshot, which costs
-  // ~15-20 ms on every cold start. Memory is to be enforced outside the process.
-  return { command: process.execPath, args: [NODE_BOOTSTRAP], cwd: spec.codeDir, env };
+  // ~15-20 ms on every cold start. Memory is enforced outside the process (cgroup, watchdog).
+  return {
+    command: process.execPath,
+    args: [path.join(runtimeDir, 'bootstrap.mjs')],
+    cwd: taskRoot(spec, ctx),
+    env,
+    runtimeDir: NODE_RUNTIME_DIR,
+    hostDirs: outsideUsr(installPrefix(process.execPath)),
+  };
 };
 
-/** provided.al2 / provided.al2023: the function's own `bootstrap` executable. */
-export const providedLauncher: Launcher = (spec, ctx) => ({
-  command: path.join(spec.codeDir, 'bootstrap'),
-  args: [],
-  cwd: spec.codeDir,
-  env: buildEnvironment(spec, ctx, PROVIDED_RUNTIME_DIR),
-});
+/**
+ * python3.x: the host's Python 3 running the Nimbus Python runtime. -S skips site's
+ * .pth processing (the runtime adds the site-packages folders itself), -u keeps print()
+ * unbuffered so output lands in the invocation that wrote it.
+ */
+export const pythonLauncher: Launcher = (spec, ctx) => {
+  const python = hostPython();
+  if (!python) throw new UnsupportedRuntimeError(spec.runtime);
+  const runtimeDir = runtimeRoot(PYTHON_RUNTIME_DIR, ctx);
+  const env = buildEnvironment(spec, ctx, runtimeDir, {
+    executionEnv: `AWS_Lambda_${spec.runtime}`,
+    unreserved: { PYTHONPATH: runtimeDir },
+  });
+  return {
+    command: python.executable,
+    args: ['-S', '-u', path.join(runtimeDir, 'bootstrap.py')],
+    cwd: taskRoot(spec, ctx),
+    env,
+    runtimeDir: PYTHON_RUNTIME_DIR,
+    hostDirs: outsideUsr(python.prefix),
+  };
+};
+
+/**
+ * provided, provided.al2, provided.al2023: the function's own `bootstrap` executable,
+ * from the code package or else from a layer (/opt/bootstrap), as Lambda looks for it.
+ */
+export const providedLauncher: Launcher = (spec, ctx) => {
+  const candidates: [host: string, guest: string][] = [
+    [path.join(spec.codeDir, 'bootstrap'), path.join(taskRoot(spec, ctx), 'bootstrap')],
+  ];
+  if (spec.layersDir) candidates.push([path.join(spec.layersDir, 'bootstrap'), ctx.sandboxed ? `${GUEST_OPT}/bootstrap` : path.join(spec.layersDir, 'bootstrap')]);
+  const found = candidates.find(([host]) => isFile(host));
+  if (!found) {
+    const names = ctx.sandboxed ? [`${GUEST_TASK_ROOT}/bootstrap`, `${GUEST_OPT}/bootstrap`] : candidates.map(([, guest]) => guest);
+    throw new InvalidEntrypointError(`Couldn't find valid bootstrap(s): [${names.join(' ')}]`);
+  }
+  try {
+    fs.accessSync(found[0], fs.constants.X_OK);
+  } catch {
+    throw new InvalidEntrypointError(`fork/exec ${found[1]}: permission denied`);
+  }
+  return {
+    command: found[1],
+    args: [],
+    cwd: taskRoot(spec, ctx),
+    // OS-only runtimes bring their own runtime; AWS still names this directory.
+    env: buildEnvironment(spec, ctx, GUEST_RUNTIME_DIR),
+  };
+};
 
 export function launcherFor(runtime: string): Launcher {
   if (/^nodejs\d+\.x$/.test(runtime)) return nodeLauncher;
+  if (/^python3\.\d+$/.test(runtime)) return pythonLauncher;
   if (runtime === 'provided' || runtime.startsWith('provided.')) return providedLauncher;
   throw new UnsupportedRuntimeError(runtime);
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** /opt/node for /opt/node/bin/node (the folder an interpreter's files live in). */
+function installPrefix(executable: string): string {
+  let real = executable;
+  try {
+    real = fs.realpathSync(executable);
+  } catch {
+    // keep the given path
+  }
+  return path.dirname(path.dirname(real));
+}
+
+/** [dir] unless the system view (/usr) already shows it. */
+function outsideUsr(dir: string): string[] {
+  return dir === '/usr' || dir.startsWith('/usr/') ? [] : [dir];
 }

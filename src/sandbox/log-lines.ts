@@ -3,6 +3,7 @@
  * invocation (START, END, REPORT, INIT_REPORT, timeouts, runtime exits).
  */
 import { randomBytes } from 'node:crypto';
+import { InvalidEntrypointError } from './launcher.ts';
 
 /**
  * Splits a child's output into lines. The runtime folds newlines inside one log call
@@ -123,4 +124,17 @@ export function tailOf(lines: readonly string[], maxBytes = 4096): string {
   const text = lines.length === 0 ? '' : lines.join('\n') + '\n';
   const buf = Buffer.from(text, 'utf8');
   return buf.length <= maxBytes ? text : buf.subarray(buf.length - maxBytes).toString('utf8');
+}
+
+/** `{"errorType":…,"errorMessage":…}`: the platform's own error documents. */
+export function errorDocument(errorType: string, errorMessage: string): Buffer {
+  return Buffer.from(JSON.stringify({ errorType, errorMessage }));
+}
+
+/** Why a runtime could not be started, as Lambda words it. */
+export function spawnErrorText(init: { error: NodeJS.ErrnoException; command: string }): string {
+  if (init.error instanceof InvalidEntrypointError) return init.error.message;
+  if (init.error.code === 'ENOENT') return `Couldn't find valid bootstrap(s): [${init.command}]`;
+  const reason = init.error.code === 'EACCES' ? 'permission denied' : init.error.message;
+  return `fork/exec ${init.command}: ${reason}`;
 }

@@ -165,8 +165,8 @@ describe('init errors', () => {
       result.payload.toString(),
       `{"errorType":"Runtime.InvalidEntrypoint","errorMessage":"RequestId: ${id} Error: Couldn't find valid bootstrap(s): [${spec.codeDir}/bootstrap]"}`,
     );
-    const python = makeSpec('cjs', 'index.handler', { runtime: 'python3.12' });
-    await assert.rejects(pool.invoke(python, makeRequest(python)), { name: 'UnsupportedRuntimeError' });
+    const java = makeSpec('cjs', 'index.handler', { runtime: 'java21' });
+    await assert.rejects(pool.invoke(java, makeRequest(java)), { name: 'UnsupportedRuntimeError' });
   });
 
   it('logs what the module printed before failing', async () => {

@@ -1,14 +1,22 @@
 /**
  * The pool owns every execution environment: it reuses a warm idle one of the same
- * spec.key, starts a new one when none is free (so concurrent invokes get their own),
- * reaps idle ones after idleTimeoutMs, retires outdated ones, and kills them all on
- * dispose. Later: pre-warmed runtime processes, provisioned concurrency, cgroup memory
- * limits and bubblewrap plug in through `launcher` and the Sandbox it builds.
+ * spec.key (a provisioned one first), starts a new one when none is free (so concurrent
+ * invokes get their own), reaps idle ones after idleTimeoutMs, keeps provisioned ones
+ * initialised ahead of time, retires outdated ones, and kills them all on dispose.
  */
 import { SYSTEM_CLOCK, type Clock } from '../util/clock.ts';
+import { closeSandboxHost, plainSandboxHost, type SandboxHost } from './host.ts';
 import { launcherFor, type Launcher } from './launcher.ts';
 import { EnvironmentLostError, Sandbox, type SandboxState } from './sandbox.ts';
-import type { FunctionSpec, InvokeRequest, InvokeResult, LogSink, PoolStats, SandboxPool } from './types.ts';
+import type {
+  FunctionSpec,
+  InvokeRequest,
+  InvokeResult,
+  LogSink,
+  PoolStats,
+  ProvisionedStatus,
+  SandboxPool,
+} from './types.ts';
 
 /** Tries of an invocation whose warm environment died before receiving it. */
 const MAX_ATTEMPTS = 3;
@@ -29,6 +37,11 @@ export interface SandboxPoolOptions {
   readonly launcherFor?: (runtime: string) => Launcher;
   /** Limit of the init phase (default 10 s, as Lambda's). */
   readonly initTimeoutMs?: number;
+  /**
+   * What the host offers (detectSandboxHost): bubblewrap, cgroups. Default: plain
+   * processes with the memory watchdog. The caller keeps ownership of a host it passes.
+   */
+  readonly host?: SandboxHost;
 }
 
 /** One environment, as the pool reports it (for operators and tests). */
@@ -38,6 +51,7 @@ export interface EnvironmentInfo {
   readonly state: SandboxState;
   readonly pid: number | undefined;
   readonly logStreamName: string;
+  readonly provisioned: boolean;
 }
 
 /** Thrown by invoke() after dispose(), and into invocations that dispose() cut short. */
@@ -48,6 +62,11 @@ export class SandboxPoolDisposedError extends Error {
   }
 }
 
+/** provision() could not get its environments initialised. */
+export class ProvisioningError extends Error {
+  override readonly name = 'ProvisioningError';
+}
+
 export interface LocalSandboxPool extends SandboxPool {
   environments(): EnvironmentInfo[];
 }
@@ -56,19 +75,33 @@ export function createSandboxPool(options: SandboxPoolOptions): LocalSandboxPool
   return new ProcessSandboxPool(options);
 }
 
+/** The provisioned environments of one key. */
+interface Provision {
+  spec: FunctionSpec;
+  requested: number;
+  readonly envs: Set<Sandbox>;
+  /** Provisioned environments waiting for an invocation. */
+  readonly idle: Sandbox[];
+}
+
 class ProcessSandboxPool implements LocalSandboxPool {
   private readonly clock: Clock;
+  private readonly host: SandboxHost;
+  private readonly ownsHost: boolean;
   private readonly all = new Set<Sandbox>();
-  /** Idle environments per spec.key, most recently used last. */
+  /** Idle on-demand environments per spec.key, most recently used last. */
   private readonly idle = new Map<string, Sandbox[]>();
   private readonly reapers = new Map<Sandbox, () => void>();
   /** Environments an invoke() holds; they are released (or discarded) by that invoke. */
   private readonly inUse = new Set<Sandbox>();
   private readonly disposals = new Set<Promise<void>>();
+  private readonly provisions = new Map<string, Provision>();
   private disposed = false;
 
   constructor(private readonly options: SandboxPoolOptions) {
     this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.host = options.host ?? plainSandboxHost();
+    this.ownsHost = options.host === undefined;
   }
 
   async invoke(spec: FunctionSpec, request: InvokeRequest): Promise<InvokeResult> {
@@ -91,10 +124,49 @@ class ProcessSandboxPool implements LocalSandboxPool {
 
   retire(functionName: string, keepKey?: string): void {
     for (const sandbox of this.all) {
-      if (sandbox.spec.functionName !== functionName || sandbox.spec.key === keepKey) continue;
+      if (sandbox.spec.functionName !== functionName || sandbox.spec.key === keepKey || sandbox.provisioned) continue;
       sandbox.retired = true;
       if (sandbox.state === 'idle') this.discard(sandbox);
     }
+  }
+
+  async provision(spec: FunctionSpec, count: number): Promise<void> {
+    if (this.disposed) throw new SandboxPoolDisposedError();
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`provisioned count must be a whole number >= 0, not ${count}`);
+    if (count === 0) return this.unprovision(spec.key);
+    let p = this.provisions.get(spec.key);
+    if (!p) this.provisions.set(spec.key, (p = { spec, requested: count, envs: new Set(), idle: [] }));
+    p.spec = spec;
+    p.requested = count;
+    // Fewer than before: release the surplus, idle ones first.
+    for (const sandbox of [...p.idle, ...p.envs]) {
+      if (p.envs.size <= count) break;
+      if (p.envs.has(sandbox)) this.releaseProvisioned(p, sandbox);
+    }
+    const starting: Sandbox[] = [];
+    while (p.envs.size < count) starting.push(this.startProvisioned(p));
+    await Promise.all(starting.map((s) => s.ready));
+    const failed = starting.filter((s) => s.state === 'dead');
+    if (failed.length > 0 && !this.disposed) {
+      throw new ProvisioningError(
+        `${failed.length} of ${starting.length} provisioned environments of ${spec.functionName} failed to initialise; see the function's log`,
+      );
+    }
+  }
+
+  unprovision(key: string): void {
+    const p = this.provisions.get(key);
+    if (!p) return;
+    this.provisions.delete(key);
+    for (const sandbox of p.envs) this.releaseProvisioned(p, sandbox);
+  }
+
+  provisioned(key: string): ProvisionedStatus {
+    const p = this.provisions.get(key);
+    if (!p) return { ready: 0, requested: 0 };
+    let ready = 0;
+    for (const s of p.envs) if (s.state === 'idle' || s.state === 'busy') ready++;
+    return { ready, requested: p.requested };
   }
 
   stats(): PoolStats {
@@ -116,6 +188,7 @@ class ProcessSandboxPool implements LocalSandboxPool {
       state: s.state,
       pid: s.pid,
       logStreamName: s.logStreamName,
+      provisioned: s.provisioned,
     }));
   }
 
@@ -124,18 +197,25 @@ class ProcessSandboxPool implements LocalSandboxPool {
     for (const cancel of this.reapers.values()) cancel();
     this.reapers.clear();
     this.idle.clear();
-    for (const sandbox of this.all) this.discard(sandbox);
+    this.provisions.clear();
+    for (const sandbox of this.all) {
+      sandbox.provisioned = false;
+      this.discard(sandbox);
+    }
     while (this.disposals.size > 0) await Promise.all(this.disposals);
+    if (this.ownsHost) closeSandboxHost(this.host);
   }
 
-  private create(spec: FunctionSpec): Sandbox {
+  private create(spec: FunctionSpec, initializationType: 'on-demand' | 'provisioned-concurrency' = 'on-demand'): Sandbox {
     const launcher = (this.options.launcherFor ?? launcherFor)(spec.runtime);
     const sandbox = new Sandbox({
       spec,
       logSink: this.options.logSink,
       clock: this.clock,
       launcher,
+      initializationType,
       initTimeoutMs: this.options.initTimeoutMs,
+      host: this.host,
       onDead: (s) => this.forget(s),
       logger: this.options.logger,
     });
@@ -143,7 +223,33 @@ class ProcessSandboxPool implements LocalSandboxPool {
     return sandbox;
   }
 
+  /** Starts one provisioned environment of p; it joins p's idle list once initialised. */
+  private startProvisioned(p: Provision): Sandbox {
+    const sandbox = this.create(p.spec, 'provisioned-concurrency');
+    sandbox.provisioned = true;
+    p.envs.add(sandbox);
+    void sandbox.ready.then(() => {
+      if (sandbox.state === 'idle' && sandbox.provisioned && !this.inUse.has(sandbox)) p.idle.push(sandbox);
+    });
+    return sandbox;
+  }
+
+  /** Takes an environment out of provisioning: killed now if idle, after its invocation if busy. */
+  private releaseProvisioned(p: Provision, sandbox: Sandbox): void {
+    p.envs.delete(sandbox);
+    const i = p.idle.indexOf(sandbox);
+    if (i >= 0) p.idle.splice(i, 1);
+    sandbox.provisioned = false;
+    sandbox.retired = true;
+    if (!this.inUse.has(sandbox)) this.discard(sandbox);
+  }
+
   private takeIdle(key: string): Sandbox | undefined {
+    const provisioned = this.provisions.get(key)?.idle;
+    while (provisioned && provisioned.length > 0) {
+      const sandbox = provisioned.pop()!;
+      if (sandbox.claim()) return sandbox;
+    }
     const stack = this.idle.get(key);
     while (stack && stack.length > 0) {
       const sandbox = stack.pop()!;
@@ -159,6 +265,14 @@ class ProcessSandboxPool implements LocalSandboxPool {
     if (this.disposed || sandbox.retired || sandbox.state !== 'idle') {
       this.discard(sandbox);
       return;
+    }
+    if (sandbox.provisioned) {
+      const p = this.provisions.get(sandbox.spec.key);
+      if (p?.envs.has(sandbox)) {
+        p.idle.push(sandbox);
+        return;
+      }
+      sandbox.provisioned = false;
     }
     let stack = this.idle.get(sandbox.spec.key);
     if (!stack) this.idle.set(sandbox.spec.key, (stack = []));
@@ -187,14 +301,32 @@ class ProcessSandboxPool implements LocalSandboxPool {
   private forget(sandbox: Sandbox): void {
     this.unlistIdle(sandbox);
     this.all.delete(sandbox);
+    this.replaceProvisioned(sandbox);
     // The child is gone but its Runtime API server may still be open; an environment an
     // invoke holds is discarded when that invoke releases it.
     if (!this.disposed && !this.inUse.has(sandbox)) this.discard(sandbox);
   }
 
+  /** A provisioned environment died (crash, timeout, memory): start another in its place. */
+  private replaceProvisioned(sandbox: Sandbox): void {
+    if (!sandbox.provisioned) return;
+    sandbox.provisioned = false;
+    const p = this.provisions.get(sandbox.spec.key);
+    if (!p || !p.envs.delete(sandbox) || this.disposed) return;
+    // One that never initialised is not replaced: provision() reports it instead of looping.
+    if (!sandbox.initialised) return;
+    this.options.logger?.info(`sandbox: replacing provisioned environment ${sandbox.logStreamName} of ${sandbox.spec.functionName}`);
+    this.startProvisioned(p);
+  }
+
   private unlistIdle(sandbox: Sandbox): void {
     this.reapers.get(sandbox)?.();
     this.reapers.delete(sandbox);
+    const p = this.provisions.get(sandbox.spec.key);
+    if (p) {
+      const i = p.idle.indexOf(sandbox);
+      if (i >= 0) p.idle.splice(i, 1);
+    }
     const stack = this.idle.get(sandbox.spec.key);
     if (!stack) return;
     const i = stack.indexOf(sandbox);

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { createSandboxPool } from './index.ts';
 import { MAX_RESPONSE_PAYLOAD_BYTES, RuntimeApiServer, type RuntimeInvocation, type RuntimeOutcome } from './runtime-api.ts';
-import { assertNoChildren, json, makeRequest, makeSpec, MemoryLogSink } from './test-helpers.ts';
+import { assertNoChildren, json, makeRequest, makeSpec, MemoryLogSink, waitFor } from './test-helpers.ts';
 
 interface Reply {
   status: number;
@@ -74,8 +74,7 @@ describe('Runtime API over raw HTTP', () => {
 
   it('long-polls /next until an invocation is assigned, with the Lambda-Runtime-* headers', async () => {
     const next = call(address, 'GET', NEXT);
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(ready, 1, 'the first /next means init is done');
+    await waitFor(() => ready === 1, 5000, 'the first /next to mean init is done');
     const outcome = api.invoke(
       invocation('req-1', { clientContext: '{\n "custom": {"app": "Ünï"}\n}', cognitoIdentity: '{"cognitoIdentityId":"c1"}' }),
     );

@@ -1,14 +1,17 @@
 /**
  * Host side of the Lambda Runtime API (2018-06-01) for one execution environment.
  *
- * Every environment gets its own server on its own loopback port, so a runtime can
- * only ever fetch and answer its own invocations, and any runtime client that parses
- * AWS_LAMBDA_RUNTIME_API as host:port works unmodified. Statuses, bodies and the
+ * Every environment gets its own server on its own loopback port (any runtime client
+ * that parses AWS_LAMBDA_RUNTIME_API as host:port works unmodified). Any local process
+ * could connect to that port, so the environment decides who may: `admit` (peer-guard.ts)
+ * accepts a connection only when the connecting socket is held by one of the
+ * environment's own processes, before a byte of it is read. Hence a runtime can only
+ * ever fetch, answer or fail its own environment's invocations. Statuses, bodies and the
  * runtime state machine follow AWS's Runtime Interface Emulator (rapi/core):
  * https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 
 /** Largest synchronous response AWS accepts from a runtime (interop.MaxPayloadSize). */
 export const MAX_RESPONSE_PAYLOAD_BYTES = 6291556;
@@ -60,6 +63,13 @@ export interface RuntimeApiListener {
   onReady(): void;
   /** The runtime reported that initialisation failed. */
   onInitError(errorType: string, payload: Buffer): void;
+  /**
+   * Decides whether a new connection may talk to this Runtime API (e.g. only processes of
+   * this environment); a refused connection is closed before anything is read from it.
+   */
+  admit?(socket: net.Socket): Promise<boolean>;
+  /** A connection was refused by admit(). */
+  onRefused?(socket: net.Socket): void;
 }
 
 const JSON_CONTENT = 'application/json';
@@ -113,7 +123,11 @@ function readBody(req: http.IncomingMessage, limit: number, done: (body: Buffer 
 }
 
 export class RuntimeApiServer {
+  /** Accepts connections; hands the admitted ones to `server`. */
+  private readonly listener: net.Server;
   private readonly server: http.Server;
+  /** Open connections (the http server only tracks its own when it listens itself). */
+  private readonly sockets = new Set<net.Socket>();
   private stateName: RuntimeState = 'Started';
   /** A GET /next waiting for an invocation. */
   private parked: http.ServerResponse | null = null;
@@ -125,7 +139,7 @@ export class RuntimeApiServer {
   private currentId = '';
   private closed = false;
 
-  constructor(private readonly listener: RuntimeApiListener) {
+  constructor(private readonly events: RuntimeApiListener) {
     this.server = http.createServer(
       { noDelay: true, keepAlive: true, requestTimeout: 0, headersTimeout: 0 },
       (req, res) => this.route(req, res),
@@ -133,18 +147,41 @@ export class RuntimeApiServer {
     // A runtime waits on /next for as long as the environment is idle.
     this.server.keepAliveTimeout = 0;
     this.server.timeout = 0;
+    // Sockets start paused, so nothing is parsed before admit() has decided.
+    this.listener = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket));
   }
 
   /** Listens on a fresh loopback port; returns the value for AWS_LAMBDA_RUNTIME_API. */
   listen(): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        const { port } = this.server.address() as AddressInfo;
+      this.listener.once('error', reject);
+      this.listener.listen(0, '127.0.0.1', () => {
+        this.listener.off('error', reject);
+        const { port } = this.listener.address() as AddressInfo;
         resolve(`127.0.0.1:${port}`);
       });
     });
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.on('error', () => {});
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    const admit = this.events.admit;
+    if (!admit) return this.serve(socket);
+    admit.call(this.events, socket).then(
+      (ok) => {
+        if (ok && !this.closed) return this.serve(socket);
+        socket.destroy();
+        if (!this.closed) this.events.onRefused?.(socket);
+      },
+      () => socket.destroy(),
+    );
+  }
+
+  private serve(socket: net.Socket): void {
+    this.server.emit('connection', socket);
+    socket.resume();
   }
 
   get state(): RuntimeState {
@@ -181,8 +218,8 @@ export class RuntimeApiServer {
     if (this.closed) return;
     this.closed = true;
     this.abandon();
-    const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
+    const closing = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
     await closing;
   }
 
@@ -244,7 +281,7 @@ export class RuntimeApiServer {
       // Asking again before answering gets the same event again, as in AWS.
       return this.deliver(res, invocation);
     }
-    if (from === 'Started') this.listener.onReady();
+    if (from === 'Started') this.events.onReady();
     // onReady may have assigned an invocation synchronously.
     const assigned = this.invocation;
     if (assigned && this.currentId !== assigned.requestId) return this.deliver(res, assigned);
@@ -353,7 +390,7 @@ export class RuntimeApiServer {
     const errorType = String(req.headers['lambda-runtime-function-error-type'] ?? '');
     readBody(req, MAX_RESPONSE_PAYLOAD_BYTES, (body) => {
       send(res, 202, ACCEPTED_BODY);
-      this.listener.onInitError(errorType, errorPayload(body, errorType));
+      this.events.onInitError(errorType, errorPayload(body, errorType));
     });
   }
 }

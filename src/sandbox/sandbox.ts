@@ -4,31 +4,33 @@
  * enforces the timeout by killing, and reports failures as AWS does. An environment
  * whose runtime failed, timed out or exited is dead and never reused.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../util/clock.ts';
+import { Confinement } from './confinement.ts';
+import type { SandboxHost } from './host.ts';
 import { launcherFor, type Launcher } from './launcher.ts';
+import { EnvironmentLog } from './environment-log.ts';
 import {
   endLine,
+  errorDocument,
   initReportLine,
-  LineSplitter,
   newLogStreamName,
   reportLine,
   runtimeExitText,
+  spawnErrorText,
   startLine,
   tailOf,
   timeoutLine,
   timeoutText,
   type ReportFields,
 } from './log-lines.ts';
-import { PeakMemory } from './peak-memory.ts';
 import { RuntimeApiServer, type RuntimeOutcome } from './runtime-api.ts';
 import type { FunctionSpec, InvokeRequest, InvokeResult, LogSink } from './types.ts';
 
 /** Lambda's init phase limit for on-demand environments. */
 export const DEFAULT_INIT_TIMEOUT_MS = 10_000;
-/** How long to wait for a dead child's pipes to drain (a grandchild may hold them open). */
-const DRAIN_AFTER_EXIT_MS = 200;
 
 export type SandboxState = 'starting' | 'idle' | 'busy' | 'dead';
 
@@ -39,9 +41,11 @@ export interface SandboxOptions {
   readonly launcher?: Launcher;
   readonly initializationType?: 'on-demand' | 'provisioned-concurrency';
   readonly initTimeoutMs?: number;
+  /** Isolation and limits this host offers (plainSandboxHost(): plain processes, memory watchdog). */
+  readonly host: SandboxHost;
   /** Called once when the child exits or the environment is disposed. */
   readonly onDead?: (sandbox: Sandbox) => void;
-  readonly logger?: { error(msg: string): void };
+  readonly logger?: { error(msg: string): void; warn?(msg: string): void };
 }
 
 /**
@@ -91,7 +95,6 @@ export class Sandbox {
   /** Resolves when initialisation is over, however it ended. */
   readonly ready: Promise<void>;
   private stateName: SandboxState = 'starting';
-  private readonly sink: LogSink;
   private readonly clock: Clock;
   private readonly api: RuntimeApiServer;
   private child: ChildProcess | null = null;
@@ -103,34 +106,46 @@ export class Sandbox {
   private initReported = false;
   /** An invocation is waiting for this environment to finish starting. */
   private reserved = false;
-  private initLines: string[] | null = [];
   private active: Active | null = null;
-  private readonly stdoutLines = new LineSplitter();
-  private readonly stderrLines = new LineSplitter();
-  private openStreams = 0;
-  private readonly streamsClosed: Promise<void>;
-  private markStreamsClosed!: () => void;
+  private readonly log: EnvironmentLog;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private readonly exited: Promise<void>;
   private markExited!: () => void;
-  private readonly memory = new PeakMemory();
+  /** Created when the environment starts; holds its memory watch, cgroup and /tmp. */
+  private confinement: Confinement | null = null;
   private disposing: Promise<void> | null = null;
   private readonly onDead: ((s: Sandbox) => void) | undefined;
   private deadNotified = false;
   /** Set by the pool: dispose after the current invocation instead of reusing. */
   retired = false;
+  /** Set by the pool while the environment serves provisioned concurrency. */
+  provisioned = false;
+  /** Unique name of this environment (its cgroup, its /tmp folder). */
+  readonly id = randomBytes(8).toString('hex');
 
   constructor(private readonly options: SandboxOptions) {
     this.spec = options.spec;
-    this.sink = options.logSink;
     this.clock = options.clock;
     this.onDead = options.onDead;
     this.logStreamName = newLogStreamName(this.clock.now(), this.spec.version);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
-    this.streamsClosed = new Promise((resolve) => (this.markStreamsClosed = resolve));
+    this.log = new EnvironmentLog({
+      sink: options.logSink,
+      group: this.spec.logGroupName,
+      stream: this.logStreamName,
+      clock: this.clock,
+      logger: options.logger,
+      currentTail: () => this.active?.tail ?? null,
+    });
     this.api = new RuntimeApiServer({
       onReady: () => this.settleInit({ kind: 'ready' }),
       onInitError: (errorType, payload) => this.settleInit({ kind: 'init-error', errorType, payload }),
+      // Only this environment's own processes may talk to its Runtime API.
+      admit: (socket) => this.confinement?.holds(socket) ?? Promise.resolve(false),
+      onRefused: (socket) =>
+        (options.logger?.warn ?? options.logger?.error)?.(
+          `sandbox: refused a Runtime API connection from 127.0.0.1:${socket.remotePort} that no process of ${this.spec.functionName} (${this.logStreamName}) holds`,
+        ),
     });
     const init = new Promise<InitOutcome>((resolve) => (this.resolveInit = resolve));
     this.ready = init.then(() => undefined);
@@ -141,6 +156,11 @@ export class Sandbox {
 
   get state(): SandboxState {
     return this.stateName;
+  }
+
+  /** Initialisation finished and the runtime asked for work. */
+  get initialised(): boolean {
+    return this.initOutcome?.kind === 'ready';
   }
 
   get pid(): number | undefined {
@@ -156,22 +176,25 @@ export class Sandbox {
 
   private async start(): Promise<void> {
     const runtimeApi = await this.api.listen();
+    if (this.disposing) return;
+    const confinement = new Confinement({
+      spec: this.spec,
+      host: this.options.host,
+      id: this.id,
+      onExceeded: (what, usedMB) => this.onExceeded(what, usedMB),
+      logger: this.options.logger,
+    });
+    this.confinement = confinement;
     const launcher = this.options.launcher ?? launcherFor(this.spec.runtime);
     const plan = launcher(this.spec, {
       runtimeApi,
       logStreamName: this.logStreamName,
       initializationType: this.options.initializationType ?? 'on-demand',
+      sandboxed: confinement.sandboxed,
+      ...(confinement.tmpDir ? { tmpDir: confinement.tmpDir } : {}),
     });
-    if (this.disposing) return;
     this.spawnedAt = performance.now();
-    const child = spawn(plan.command, plan.args, {
-      cwd: plan.cwd,
-      env: plan.env,
-      // stdin stays an open pipe: the runtime exits when it reaches EOF (host gone).
-      stdio: ['pipe', 'pipe', 'pipe'],
-      // Own process group, so a kill reaches whatever the function spawned.
-      detached: true,
-    });
+    const child = confinement.spawn(plan);
     this.child = child;
     this.cancelInitTimer = this.clock.setTimeout(
       () => this.settleInit({ kind: 'timeout' }),
@@ -185,18 +208,30 @@ export class Sandbox {
     });
     child.on('exit', (code, signal) => this.onExit(code, signal));
     child.stdin?.on('error', () => {});
-    for (const [stream, splitter] of [
-      [child.stdout, this.stdoutLines],
-      [child.stderr, this.stderrLines],
-    ] as const) {
-      if (!stream) continue;
-      this.openStreams++;
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => this.onOutput(chunk, splitter));
-      stream.on('close', () => this.onStreamEnd());
-      stream.on('error', () => {});
+    this.log.attach(child);
+  }
+
+  /** The watchdog found the environment over its MemorySize (or its /tmp folder over its size). */
+  private onExceeded(what: 'memory' | 'tmp', usedMB: number): void {
+    if (what === 'tmp') {
+      this.log.platform(
+        `${new Date(this.clock.now()).toISOString()} ${this.active?.request.requestId ?? ''} /tmp holds ${usedMB} MB, more than its EphemeralStorage of ${this.spec.ephemeralStorage} MB: the environment is stopped`,
+        this.active?.tail ?? null,
+      );
     }
-    if (child.pid !== undefined) this.memory.open(child.pid);
+    this.kill();
+  }
+
+  private get outOfMemory(): boolean {
+    return this.confinement?.memory.outOfMemory() ?? false;
+  }
+
+  private readMemory(): number {
+    return this.confinement?.memory.read() ?? 0;
+  }
+
+  private get lastMemoryMB(): number {
+    return this.confinement?.memory.peakMB ?? 0;
   }
 
   private settleInit(outcome: InitOutcome): void {
@@ -208,7 +243,7 @@ export class Sandbox {
       if (this.stateName === 'starting') this.stateName = this.reserved ? 'busy' : 'idle';
     } else {
       this.stateName = 'dead';
-      this.memory.read();
+      this.readMemory();
       this.kill();
     }
     this.resolveInit(outcome);
@@ -225,12 +260,13 @@ export class Sandbox {
     if (this.exitInfo) throw new EnvironmentLostError();
     if (this.active) throw new Error(`sandbox ${this.logStreamName} is already running an invocation`);
     this.stateName = 'busy';
-    this.initLines = null;
+    this.log.initLines = null;
 
     const spec = this.spec;
     const tail = request.wantLogTail ? [] : null;
     // A crash takes /proc/<pid> with it: know the footprint before the first run.
-    if (this.memory.lastMB === 0) this.memory.read();
+    if (this.lastMemoryMB === 0) this.readMemory();
+    this.confinement?.memory.setBusy(true);
     return new Promise<InvokeResult>((resolve, reject) => {
       const active: Active = {
         request,
@@ -261,7 +297,7 @@ export class Sandbox {
   private markStarted(active: Active): void {
     if (active.started || active.done) return;
     active.started = true;
-    this.emitPlatform(startLine(active.request.requestId, this.spec.version), active.tail);
+    this.log.platform(startLine(active.request.requestId, this.spec.version), active.tail);
   }
 
   private onOutcome(active: Active, outcome: RuntimeOutcome): void {
@@ -273,13 +309,14 @@ export class Sandbox {
     // turn of the event loop read it, so it lands before END.
     setImmediate(() => {
       if (this.active === active) this.active = null;
-      this.flushPartial(active.tail);
+      this.log.flushPartial(active.tail);
       const failed = outcome.kind === 'error';
       const result = this.finish(active, durationMs, outcome.payload, failed, {
         status: failed && outcome.errorType === 'Function.ResponseSizeTooLarge' ? 'error' : undefined,
         errorType: failed && outcome.errorType === 'Function.ResponseSizeTooLarge' ? outcome.errorType : undefined,
       });
       if (this.stateName === 'busy') this.stateName = 'idle';
+      this.confinement?.memory.setBusy(false);
       active.resolve(result);
     });
   }
@@ -292,17 +329,17 @@ export class Sandbox {
     const durationMs = Math.max(performance.now() - active.t0, this.spec.timeout * 1000);
     if (!active.started) {
       active.started = true;
-      this.emitPlatform(startLine(active.request.requestId, this.spec.version), active.tail);
+      this.log.platform(startLine(active.request.requestId, this.spec.version), active.tail);
     }
     this.api.abandon();
-    this.memory.read();
+    this.readMemory();
     this.stateName = 'dead';
     this.kill();
     const { requestId } = active.request;
     void this.afterExit().then(() => {
       if (this.active === active) this.active = null;
-      this.flushPartial(active.tail);
-      this.emitPlatform(timeoutLine(this.clock.now(), requestId, this.spec.timeout), active.tail);
+      this.log.flushPartial(active.tail);
+      this.log.platform(timeoutLine(this.clock.now(), requestId, this.spec.timeout), active.tail);
       const payload = errorDocument('Sandbox.Timedout', `RequestId: ${requestId} Error: ${timeoutText(this.spec.timeout)}`);
       active.resolve(this.finish(active, durationMs, payload, true, { status: 'timeout' }));
     });
@@ -310,8 +347,9 @@ export class Sandbox {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exitInfo) return;
+    if (this.confinement) ({ code, signal } = this.confinement.runtimeExit(code, signal));
     this.exitInfo = { code, signal };
-    this.memory.close();
+    this.confinement?.memory.stop();
     this.stateName = 'dead';
     this.settleInit({ kind: 'exit', code, signal });
     const active = this.active;
@@ -327,18 +365,17 @@ export class Sandbox {
         return;
       }
       const durationMs = performance.now() - active.t0;
-      void this.drainAfterExit().then(() => {
+      void this.log.drain().then(() => {
         if (this.active === active) this.active = null;
-        this.flushPartial(active.tail);
+        this.log.flushPartial(active.tail);
         const { requestId } = active.request;
         const message = `RequestId: ${requestId} Error: ${runtimeExitText(code, signal)}`;
-        this.emitPlatform(message, active.tail);
-        this.emitPlatform('Runtime.ExitError', active.tail);
+        // A runtime the memory limit killed is Runtime.OutOfMemory, with the same message.
+        const errorType = this.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+        this.log.platform(message, active.tail);
+        this.log.platform(errorType, active.tail);
         active.resolve(
-          this.finish(active, durationMs, errorDocument('Runtime.ExitError', message), true, {
-            status: 'error',
-            errorType: 'Runtime.ExitError',
-          }),
+          this.finish(active, durationMs, errorDocument(errorType, message), true, { status: 'error', errorType }),
         );
       });
     }
@@ -351,8 +388,8 @@ export class Sandbox {
     const t0 = performance.now();
     await this.afterExit();
     const { requestId } = request;
-    const tail = request.wantLogTail ? [...(this.initLines ?? EMPTY)] : null;
-    this.initLines = null;
+    const tail = request.wantLogTail ? [...(this.log.initLines ?? EMPTY)] : null;
+    this.log.initLines = null;
     let payload: Buffer;
     let errorType: string;
     let status: 'error' | 'timeout' = 'error';
@@ -362,7 +399,7 @@ export class Sandbox {
         errorType = init.errorType || 'Runtime.Unknown';
         break;
       case 'exit':
-        errorType = 'Runtime.ExitError';
+        errorType = this.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
         payload = errorDocument(errorType, `RequestId: ${requestId} Error: ${runtimeExitText(init.code, init.signal)}`);
         break;
       case 'timeout':
@@ -375,8 +412,8 @@ export class Sandbox {
         payload = errorDocument(errorType, `RequestId: ${requestId} Error: ${spawnErrorText(init)}`);
         break;
     }
-    this.emitPlatform(initReportLine(this.initDurationMs, status, status === 'error' ? errorType : undefined), tail);
-    this.emitPlatform(startLine(requestId, this.spec.version), tail);
+    this.log.platform(initReportLine(this.initDurationMs, status, status === 'error' ? errorType : undefined), tail);
+    this.log.platform(startLine(requestId, this.spec.version), tail);
     const active: Active = { request, t0, tail, resolve: noop, reject: noop, cancelTimer: noop, started: true, done: true };
     // INIT_REPORT carried the init duration; REPORT does not repeat it.
     const result = this.finish(active, performance.now() - t0, payload, true, { status, errorType }, false);
@@ -393,8 +430,15 @@ export class Sandbox {
     reportInit = true,
   ): InvokeResult {
     const { requestId } = active.request;
-    const maxMemoryUsedMB = this.exitInfo === null ? this.memory.read() : this.memory.lastMB;
-    const initDurationMs = this.initReported ? undefined : this.initDurationMs;
+    // Killed for its memory, an environment used all of it, as Lambda reports then.
+    const maxMemoryUsedMB = this.outOfMemory
+      ? this.spec.memorySize
+      : this.exitInfo === null
+        ? this.readMemory()
+        : this.lastMemoryMB;
+    // Provisioned environments were initialised ahead of time: no invocation pays for it.
+    const initDurationMs =
+      this.initReported || this.options.initializationType === 'provisioned-concurrency' ? undefined : this.initDurationMs;
     this.initReported = true;
     const billedDurationMs = Math.max(1, Math.ceil(durationMs));
     const fields: ReportFields = {
@@ -405,8 +449,8 @@ export class Sandbox {
       initDurationMs: reportInit ? initDurationMs : undefined,
       ...report,
     };
-    this.emitPlatform(endLine(requestId), active.tail);
-    this.emitPlatform(reportLine(requestId, fields), active.tail);
+    this.log.platform(endLine(requestId), active.tail);
+    this.log.platform(reportLine(requestId, fields), active.tail);
     return {
       payload,
       functionError: failed ? 'Unhandled' : undefined,
@@ -418,63 +462,10 @@ export class Sandbox {
     };
   }
 
-  private onOutput(chunk: string, splitter: LineSplitter): void {
-    const lines: string[] = [];
-    splitter.push(chunk, lines);
-    if (lines.length > 0) this.emitOutput(lines);
-  }
-
-  private flushPartial(tail: string[] | null): void {
-    const lines: string[] = [];
-    this.stdoutLines.flush(lines);
-    this.stderrLines.flush(lines);
-    if (lines.length === 0) return;
-    const timestamp = this.clock.now();
-    this.append(lines.map((message) => ({ timestamp, message })));
-    tail?.push(...lines);
-  }
-
-  private emitOutput(lines: string[]): void {
-    const timestamp = this.clock.now();
-    this.append(lines.map((message) => ({ timestamp, message })));
-    const tail = this.active?.tail ?? this.initLines;
-    if (tail) {
-      tail.push(...lines);
-      if (tail === this.initLines && tail.length > 200) tail.splice(0, tail.length - 200);
-    }
-  }
-
-  private emitPlatform(message: string, tail: string[] | null): void {
-    this.append([{ timestamp: this.clock.now(), message }]);
-    tail?.push(message);
-  }
-
-  /** A failing log sink must not take the host down with it. */
-  private append(events: { timestamp: number; message: string }[]): void {
-    try {
-      this.sink.append(this.spec.logGroupName, this.logStreamName, events);
-    } catch (error) {
-      this.options.logger?.error(`sandbox: log sink failed for ${this.spec.logGroupName}: ${String(error)}`);
-    }
-  }
-
-  private onStreamEnd(): void {
-    this.openStreams--;
-    if (this.openStreams <= 0) this.markStreamsClosed();
-  }
-
-  /** Resolves when the child's pipes are drained, or shortly after exit if something holds them. */
-  private drainAfterExit(): Promise<void> {
-    if (this.openStreams <= 0) return Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_AFTER_EXIT_MS)));
-    return Promise.race([this.streamsClosed, late]).finally(() => clearTimeout(timer));
-  }
-
   private async afterExit(): Promise<void> {
     if (!this.child || this.child.pid === undefined) return;
     await this.exited;
-    await this.drainAfterExit();
+    await this.log.drain();
   }
 
   private kill(): void {
@@ -507,7 +498,7 @@ export class Sandbox {
         }
         this.kill();
         await this.afterExit();
-        this.memory.close();
+        await this.confinement?.dispose();
         await this.api.close();
         this.notifyDead();
       })();
@@ -518,13 +509,3 @@ export class Sandbox {
 
 function noop(): void {}
 
-/** `{"errorType":…,"errorMessage":…}`: the platform's own error documents. */
-function errorDocument(errorType: string, errorMessage: string): Buffer {
-  return Buffer.from(JSON.stringify({ errorType, errorMessage }));
-}
-
-function spawnErrorText(init: { error: NodeJS.ErrnoException; command: string }): string {
-  if (init.error.code === 'ENOENT') return `Couldn't find valid bootstrap(s): [${init.command}]`;
-  const reason = init.error.code === 'EACCES' ? 'permission denied' : init.error.message;
-  return `fork/exec ${init.command}: ${reason}`;
-}

@@ -150,3 +150,23 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what =
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * A skip reason when a host tool a suite needs is missing; with CI=true a missing tool
+ * fails the suite instead (as test/helpers/aws-cli.ts does for the AWS CLI).
+ */
+export function skipUnless(available: boolean, why: string): string | false {
+  if (available) return false;
+  if (process.env.CI === 'true') throw new Error(`CI=true and ${why}: this suite cannot be skipped in CI`);
+  return why;
+}
+
+/** Whether a process with this pid exists and is not a zombie (any parent). */
+export function processExists(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

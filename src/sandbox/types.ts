@@ -21,6 +21,11 @@ export interface FunctionSpec {
   readonly handler: string;
   /** Directory holding the extracted code package (becomes LAMBDA_TASK_ROOT). */
   readonly codeDir: string;
+  /**
+   * The function's layers merged into one folder, later layers over earlier ones (what
+   * AWS mounts at /opt); absent without layers. Changing layers changes revisionId, so key.
+   */
+  readonly layersDir?: string;
   readonly memorySize: number;
   /** Seconds, 1..900 */
   readonly timeout: number;
@@ -71,14 +76,36 @@ export interface PoolStats {
   readonly starting: number;
 }
 
+/** Provisioned environments of one spec.key. */
+export interface ProvisionedStatus {
+  /** Environments fully initialised (handler loaded, waiting on /next or running). */
+  readonly ready: number;
+  readonly requested: number;
+}
+
 export interface SandboxPool {
-  /** Runs one invocation in a warm environment of spec.key, or a new one. Never rejects for function failures. */
+  /**
+   * Runs one invocation in a warm environment of spec.key (a provisioned one first), or a
+   * new one. Never rejects for function failures.
+   */
   invoke(spec: FunctionSpec, request: InvokeRequest): Promise<InvokeResult>;
   /**
    * Retires environments of a function: idle ones are killed now, busy ones after their
-   * current invocation. Environments whose key equals keepKey are kept.
+   * current invocation. Environments whose key equals keepKey are kept, and so are
+   * provisioned ones (unprovision releases those).
    */
   retire(functionName: string, keepKey?: string): void;
+  /**
+   * Keeps `count` environments of spec.key initialised ahead of time
+   * (AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency): never reaped, preferred by
+   * invoke(), replaced when one dies, and their invocations report no Init Duration.
+   * Calling it again changes the count. Resolves when `count` are ready; rejects when an
+   * environment fails to initialise (the others stay provisioned).
+   */
+  provision(spec: FunctionSpec, count: number): Promise<void>;
+  /** Releases the provisioned environments of key: idle ones now, busy ones after their invocation. */
+  unprovision(key: string): void;
+  provisioned(key: string): ProvisionedStatus;
   stats(): PoolStats;
   /** Kills every environment and waits for every child to exit; in-flight invokes fail. */
   dispose(): Promise<void>;

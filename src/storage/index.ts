@@ -1,5 +1,13 @@
-export type { BlobStore, FunctionRecord, ListPage, MetadataStore } from './types.ts';
+export type { BlobStore, FunctionLayer, FunctionRecord, ListPage, MetadataStore } from './types.ts';
 export { SqliteMetadataStore } from './sqlite-metadata-store.ts';
 export { FileBlobStore } from './file-blob-store.ts';
 export { openSqlite } from './sqlite.ts';
+export type { AliasRecord, AliasStore, VersionCursor, VersionStore } from './versioning-types.ts';
+export { SqliteVersionStore } from './sqlite-version-store.ts';
+export { SqliteAliasStore } from './sqlite-alias-store.ts';
 export { SqliteConcurrencyStore, type ConcurrencyStore, type ProvisionedConfigRecord } from './sqlite-concurrency-store.ts';
+export type { LayerFilter, LayerStore, LayerVersionRecord } from './layer-types.ts';
+export { SqliteLayerStore } from './sqlite-layer-store.ts';
+export type { BodyStore, BucketRecord, KeyRange, ObjectHeaders, ObjectRecord, ObjectStore, PartRecord, StagedBody, StoredChecksum, UploadRecord } from './object-types.ts';
+export { SqliteObjectStore } from './sqlite-object-store.ts';
+export { FileBodyStore, concatBodies } from './file-body-store.ts';

@@ -25,6 +25,23 @@ export interface FunctionRecord {
   readonly lastModified: string;
   readonly revisionId: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Layers in order, each a snapshot of its version (absent: none). */
+  readonly layers?: readonly FunctionLayer[];
+  /** $LATEST only: highest version number ever published (numbers are never reused). */
+  readonly lastPublishedVersion?: number;
+  /** $LATEST only: its revisionId right after the last publish (unchanged since means nothing to publish). */
+  readonly publishedRevisionId?: string;
+}
+
+/** A layer version as a function holds it: kept even after the version is deleted. */
+export interface FunctionLayer {
+  /** Layer version ARN. */
+  readonly arn: string;
+  readonly codeSize: number;
+  readonly codeSha256: string;
+  /** Blob key of the layer zip. */
+  readonly codeKey: string;
+  readonly unzippedSize: number;
 }
 
 export interface ListPage<T> {

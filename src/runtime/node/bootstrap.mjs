@@ -331,7 +331,10 @@ function tryRequire(file) {
 
 /** @param {string} file */
 async function tryImport(file) {
-  return fs.existsSync(file) ? await import(pathToFileURL(file).href) : undefined;
+  if (!fs.existsSync(file)) return undefined;
+  // ESM does not read NODE_PATH; AWS's runtime makes it (layers' node_modules) work anyway.
+  (await import('./node-path-imports.mjs')).enableNodePathImports();
+  return await import(pathToFileURL(file).href);
 }
 
 /** @param {string} appRoot @param {string} moduleRoot @param {string} module */

@@ -1,0 +1,72 @@
+import type Database from 'better-sqlite3';
+import type { FunctionRecord } from './types.ts';
+import type { VersionCursor, VersionStore } from './versioning-types.ts';
+
+/**
+ * Published versions live beside $LATEST in the `functions` table that
+ * SqliteMetadataStore creates (construct this store after it, on the same handle).
+ * `ord` sorts $LATEST (0) before version numbers.
+ */
+const ORD = "CASE version WHEN '$LATEST' THEN 0 ELSE CAST(version AS INTEGER) END";
+
+export class SqliteVersionStore implements VersionStore {
+  readonly #db: Database.Database;
+  readonly #list: Database.Statement<[string, number, number]>;
+  readonly #listAll: Database.Statement<[string, string, number, number]>;
+  readonly #max: Database.Statement<[string]>;
+  readonly #get: Database.Statement<[string, string]>;
+  readonly #delete: Database.Statement<[string, string]>;
+  readonly #byCode: Database.Statement<[string, string]>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#list = db.prepare(`SELECT record FROM functions WHERE name = ? AND ${ORD} > ? ORDER BY ${ORD} LIMIT ?`);
+    this.#listAll = db.prepare(
+      `SELECT record FROM functions WHERE name > ? OR (name = ? AND ${ORD} > ?) ORDER BY name, ${ORD} LIMIT ?`,
+    );
+    this.#max = db.prepare(`SELECT COALESCE(MAX(CAST(version AS INTEGER)), 0) AS n FROM functions WHERE name = ? AND version != '$LATEST'`);
+    this.#get = db.prepare('SELECT record FROM functions WHERE name = ? AND version = ?');
+    this.#delete = db.prepare("DELETE FROM functions WHERE name = ? AND version = ? AND version != '$LATEST'");
+    this.#byCode = db.prepare('SELECT record FROM functions WHERE name = ? AND code_key = ? LIMIT 1');
+  }
+
+  atomically<T>(fn: () => T): T {
+    return this.#db.transaction(fn).immediate();
+  }
+
+  listVersions(name: string, after: string | undefined, limit: number): FunctionRecord[] {
+    return parse(this.#list.all(name, ordOf(after), limit));
+  }
+
+  listAll(after: VersionCursor | undefined, limit: number): FunctionRecord[] {
+    if (!after) return parse(this.#listAll.all('', '', -1, limit));
+    return parse(this.#listAll.all(after.name, after.name, ordOf(after.version), limit));
+  }
+
+  maxVersion(name: string): number {
+    return (this.#max.get(name) as { n: number }).n;
+  }
+
+  deleteVersion(name: string, version: string): FunctionRecord | undefined {
+    return this.atomically(() => {
+      const row = this.#get.get(name, version) as { record: string } | undefined;
+      if (!row || this.#delete.run(name, version).changes !== 1) return undefined;
+      return JSON.parse(row.record) as FunctionRecord;
+    });
+  }
+
+  findByCode(name: string, codeKey: string): FunctionRecord | undefined {
+    const row = this.#byCode.get(name, codeKey) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as FunctionRecord) : undefined;
+  }
+}
+
+/** Sort position of a version: -1 before everything, 0 for $LATEST, else its number. */
+function ordOf(version: string | undefined): number {
+  if (version === undefined) return -1;
+  return version === '$LATEST' ? 0 : Number(version);
+}
+
+function parse(rows: unknown[]): FunctionRecord[] {
+  return (rows as { record: string }[]).map((r) => JSON.parse(r.record) as FunctionRecord);
+}
