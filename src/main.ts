@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { parseConfig, type Config, type ConfigInput } from './config/index.ts';
 import { Gateway } from './gateway/index.ts';
 import { ConcurrencyLimiter, Invoker } from './invoke/index.ts';
-import { AliasService, CodeCache, ConcurrencyService, FunctionService, LambdaService, LayerService, MergedLayers, ProvisionedConcurrencyService, VersionService } from './lambda/index.ts';
+import { AliasService, CodeCache, ConcurrencyService, envKeyOf, FunctionService, LambdaService, LayerService, MergedLayers, ProvisionedConcurrencyService, VersionService } from './lambda/index.ts';
 import { LogsService, SqliteLogStore } from './logs/index.ts';
 import { ObjectService, S3Service } from './s3/index.ts';
 import { closeSandboxHost, createSandboxPool, describeSandboxHost, detectSandboxHost, hostPython, type LocalSandboxPool } from './sandbox/index.ts';
@@ -96,7 +96,9 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     zipMaxBytes: config.limits.zipMaxBytes,
     layers,
     onChange: (name, record) => {
-      pool.retire(name, record ? `${record.name}:${record.version}:${record.revisionId}` : undefined);
+      // An update changes $LATEST only; a deleted function takes every environment with it.
+      if (record) pool.retire(name, envKeyOf(record), record.version);
+      else pool.retire(name);
       if (!record) {
         concurrency.forget(name);
         provisioned.forget(name);
@@ -119,7 +121,8 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     versions: versionStore,
     aliases: aliasStore,
     functions,
-    onChange: (name, record) => pool.retire(name, record ? `${record.name}:${record.version}:${record.revisionId}` : undefined),
+    // Publishing gives $LATEST a new revision; published versions' environments stay warm.
+    onChange: (name, record) => (record ? pool.retire(name, envKeyOf(record), record.version) : pool.retire(name)),
   });
   const aliases = new AliasService({ store, versions: versionStore, aliases: aliasStore, scope });
   const provisioned = new ProvisionedConcurrencyService({

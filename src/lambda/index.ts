@@ -1,4 +1,4 @@
-export { LambdaService, type LambdaServiceDeps } from './service.ts';
+export { envKeyOf, LambdaService, type LambdaServiceDeps } from './service.ts';
 export { FunctionService, type FunctionServiceDeps } from './function-service.ts';
 export { CodeCache, extractZip, digestZip } from './code-package.ts';
 export type { Route, RouteContext, Authorizer } from './router.ts';

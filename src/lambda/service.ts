@@ -15,6 +15,11 @@ import { CODE_PATH_PREFIX, CodeLocationSigner } from './code-location.ts';
 import { RestJsonRouter, type Authorizer, type Route } from './router.ts';
 import { lambdaRoutes } from './routes.ts';
 
+/** The pool key of a function version: environments are only shared within one. */
+export function envKeyOf(record: FunctionRecord): string {
+  return `${record.name}:${record.version}:${record.revisionId}`;
+}
+
 /** Lambda's REST paths all start with an API date: /2015-03-31/, /2016-08-19/, ... */
 const LAMBDA_PATH = /^\/20\d\d-\d\d-\d\d\//;
 
@@ -86,7 +91,7 @@ export class LambdaService implements Service {
     const codeDir = await functions.codeDir(record);
     const layersDir = await this.deps.layers.layersDir(record.layers);
     return {
-      key: `${record.name}:${record.version}:${record.revisionId}`,
+      key: envKeyOf(record),
       functionName: record.name,
       functionArn: functions.arnOf(record),
       version: record.version,

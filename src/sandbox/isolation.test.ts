@@ -174,6 +174,20 @@ describe('plain processes (no bubblewrap)', () => {
     await plainPool.dispose();
     assert.equal(fs.existsSync(first.dir), false, 'the folder went with its environment');
   });
+
+  it('stops an environment whose /tmp folder outgrows EphemeralStorage', async () => {
+    const local = createSandboxPool({ logSink: sink, idleTimeoutMs: 60_000, host: plain });
+    try {
+      const spec = probe('plain-tmp-full', 'tmp', { ephemeralStorage: 4, timeout: 10 });
+      const request = makeRequest(spec, { mb: 8, holdMs: 3000 });
+      const result = await local.invoke(spec, request);
+      assert.equal(json(result).errorType, 'Runtime.ExitError');
+      assert.ok(result.durationMs < 2500, `stopped after ${result.durationMs} ms`);
+      assert.ok(sink.invocation(request.requestId).some((l) => l.endsWith('/tmp holds 8 MB, more than its EphemeralStorage of 4 MB: the environment is stopped')));
+    } finally {
+      await local.dispose();
+    }
+  });
 });
 
 /** Host pids of processes whose command line contains marker. */

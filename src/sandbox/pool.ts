@@ -122,9 +122,10 @@ class ProcessSandboxPool implements LocalSandboxPool {
     }
   }
 
-  retire(functionName: string, keepKey?: string): void {
+  retire(functionName: string, keepKey?: string, version?: string): void {
     for (const sandbox of this.all) {
       if (sandbox.spec.functionName !== functionName || sandbox.spec.key === keepKey || sandbox.provisioned) continue;
+      if (version !== undefined && sandbox.spec.version !== version) continue;
       sandbox.retired = true;
       if (sandbox.state === 'idle') this.discard(sandbox);
     }

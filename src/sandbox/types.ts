@@ -94,7 +94,8 @@ export interface SandboxPool {
    * current invocation. Environments whose key equals keepKey are kept, and so are
    * provisioned ones (unprovision releases those).
    */
-  retire(functionName: string, keepKey?: string): void;
+  /** With version, only that version's environments are retired (published versions never change). */
+  retire(functionName: string, keepKey?: string, version?: string): void;
   /**
    * Keeps `count` environments of spec.key initialised ahead of time
    * (AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency): never reaped, preferred by
