@@ -2,7 +2,7 @@
 import { zipFiles } from '../test/helpers/zip.ts';
 import { keepAliveAgent, request, sequentialPosts } from './http-client.ts';
 import { load, type LoadResult } from './load.ts';
-import { childrenOf, commandOf, memoryOf, type ProcessMemory } from './proc.ts';
+import { childrenOf, commandOf, descendantsOf, memoryOf, type ProcessMemory } from './proc.ts';
 import { round, summarize, type Summary } from './stats.ts';
 
 export interface NimbusServer {
@@ -112,8 +112,11 @@ export interface SandboxMemory {
   readonly processes: ProcessMemory[];
 }
 
-/** Sandboxes run the runtime's bootstrap; other children (esbuild under tsx) are not sandboxes. */
-const SANDBOX_COMMAND = /bootstrap/;
+/**
+ * Sandboxes run the runtime's bootstrap, directly or under bubblewrap (whose command line
+ * names it); other children (esbuild under tsx) are not sandboxes.
+ */
+const SANDBOX_COMMAND = /bootstrap|bwrap/;
 
 /** Children of the server process that are sandboxes. */
 export function sandboxPids(server: NimbusServer): number[] {
@@ -124,8 +127,16 @@ export function sandboxPids(server: NimbusServer): number[] {
 export function sandboxMemory(server: NimbusServer): SandboxMemory {
   const processes: ProcessMemory[] = [];
   for (const pid of sandboxPids(server)) {
+    // Under bubblewrap the runtime is a grandchild: a sandbox is its whole process tree.
+    let rssMiB = 0;
+    let privateMiB = 0;
     try {
-      processes.push(memoryOf(pid));
+      for (const p of [pid, ...descendantsOf(pid)]) {
+        const m = memoryOf(p);
+        rssMiB += m.rssMiB;
+        privateMiB += m.privateMiB;
+      }
+      processes.push({ pid, command: commandOf(pid), rssMiB, privateMiB });
     } catch {
       // exited between listing and reading
     }
