@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { parseConfig, type Config, type ConfigInput } from './config/index.ts';
 import { Gateway } from './gateway/index.ts';
 import { ConcurrencyLimiter, Invoker } from './invoke/index.ts';
-import { AliasService, CodeCache, ConcurrencyService, envKeyOf, FunctionService, LambdaService, LayerService, MergedLayers, ProvisionedConcurrencyService, VersionService } from './lambda/index.ts';
+import { AliasService, bucketCodeReader, CodeCache, ConcurrencyService, envKeyOf, FunctionService, LambdaService, LayerService, MergedLayers, ProvisionedConcurrencyService, VersionService } from './lambda/index.ts';
 import { LogsService, SqliteLogStore } from './logs/index.ts';
 import { ObjectService, S3Service } from './s3/index.ts';
 import { closeSandboxHost, createSandboxPool, describeSandboxHost, detectSandboxHost, hostPython, type LocalSandboxPool } from './sandbox/index.ts';
@@ -91,6 +91,8 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     store,
     blobs,
     codeCache,
+    // Read lazily: the object service is built below, and only used once requests arrive.
+    bucketCode: bucketCodeReader(() => objects, config.limits.unzippedMaxBytes),
     clock,
     scope,
     zipMaxBytes: config.limits.zipMaxBytes,

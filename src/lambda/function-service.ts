@@ -22,6 +22,11 @@ export interface FunctionServiceDeps {
   readonly zipMaxBytes: number;
   /** Checks and snapshots the Layers a function names (absent: Layers are refused). */
   readonly layers?: LayerAttacher;
+  /**
+   * Reads a code package from a bucket (S3Bucket/S3Key); throws AWS's
+   * InvalidParameterValueException when the object cannot be read.
+   */
+  readonly bucketCode?: (bucket: string, key: string, version?: string) => Promise<Buffer>;
   /** Called after code or configuration changed, so old environments are retired. */
   readonly onChange?: (name: string, record: FunctionRecord | undefined) => void;
 }
@@ -224,18 +229,20 @@ export class FunctionService {
     this.deps.onChange?.(next.name, next);
   }
 
-  async #storeCode(code: { ZipFile?: string; S3Bucket?: string; S3Key?: string; ImageUri?: string }) {
+  async #storeCode(code: { ZipFile?: string; S3Bucket?: string; S3Key?: string; S3ObjectVersion?: string; ImageUri?: string }) {
     if (code.ImageUri) throw new InvalidParameterValueException('Container images are not supported by Nimbus; deploy a .zip file archive.');
-    if (code.S3Bucket || code.S3Key) {
-      throw new InvalidParameterValueException('Code from S3Bucket/S3Key is not supported yet; send ZipFile.');
-    }
-    if (code.ZipFile === undefined) throw new InvalidParameterValueException('Please provide a source for function code.');
-    if (!BASE64.test(code.ZipFile)) {
-      throw new InvalidParameterValueException('Could not unzip uploaded file. Please check your file, then try to upload again.');
-    }
-    const zip = Buffer.from(code.ZipFile, 'base64');
-    if (zip.length > this.deps.zipMaxBytes) {
-      throw new RequestTooLargeException(`Request must be smaller than ${this.deps.zipMaxBytes} bytes for the CreateFunction operation`);
+    let zip: Buffer;
+    if (code.S3Bucket !== undefined || code.S3Key !== undefined) {
+      zip = await this.#codeFromBucket(code);
+    } else {
+      if (code.ZipFile === undefined) throw new InvalidParameterValueException('Please provide a source for function code.');
+      if (!BASE64.test(code.ZipFile)) {
+        throw new InvalidParameterValueException('Could not unzip uploaded file. Please check your file, then try to upload again.');
+      }
+      zip = Buffer.from(code.ZipFile, 'base64');
+      if (zip.length > this.deps.zipMaxBytes) {
+        throw new RequestTooLargeException(`Request must be smaller than ${this.deps.zipMaxBytes} bytes for the CreateFunction operation`);
+      }
     }
     const digest = digestZip(zip);
     // Extracting validates the archive (and refuses hostile ones) before anything is recorded.
@@ -243,6 +250,15 @@ export class FunctionService {
     const key = `code/${digest.hex}.zip`;
     if (this.deps.blobs.size(key) !== zip.length) await this.deps.blobs.put(key, zip);
     return { sha256: digest.sha256, size: digest.size, key };
+  }
+
+  /** Code named by S3Bucket/S3Key: read from Nimbus's own object store, as Lambda reads S3. */
+  async #codeFromBucket(code: { S3Bucket?: string; S3Key?: string; S3ObjectVersion?: string }): Promise<Buffer> {
+    if (!code.S3Bucket || !code.S3Key) {
+      throw new InvalidParameterValueException('Please provide a source for function code: both S3Bucket and S3Key, or ZipFile.');
+    }
+    if (!this.deps.bucketCode) throw new InvalidParameterValueException('Code from S3Bucket/S3Key is not available in this installation; send ZipFile.');
+    return this.deps.bucketCode(code.S3Bucket, code.S3Key, code.S3ObjectVersion);
   }
 
   /** Removes a code package once no function version references it. */

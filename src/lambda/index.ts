@@ -9,3 +9,4 @@ export { AliasService, type AliasServiceDeps } from './alias-service.ts';
 export { LayerService, type LayerServiceDeps } from './layer-service.ts';
 export { MergedLayers } from './layer-merge.ts';
 export { ProvisionedConcurrencyService } from './provisioned-service.ts';
+export { bucketCodeReader } from './bucket-code.ts';
