@@ -16,7 +16,6 @@ import {
   GetFunctionCommand,
   InvokeCommand,
   ListAliasesCommand,
-  PublishVersionCommand,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
   type InvokeCommandOutput,

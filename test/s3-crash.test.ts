@@ -5,18 +5,17 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListPartsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { startTestServer } from './helpers/server.ts';
+import { startServerProcess as startServerProcess_ } from './helpers/process.ts';
 import { s3Client } from './helpers/s3.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../bin/nimbus.js');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-s3-crash-'));
 const children: ChildProcess[] = [];
 
@@ -24,34 +23,7 @@ after(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function startServerProcess(): Promise<{ proc: ChildProcess; endpoint: string; exited: Promise<unknown> }> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [BIN, 'server', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(proc);
-  const exited = new Promise((r) => proc.once('exit', r));
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Nimbus listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.once('exit', () => reject(new Error(`server exited: ${out}`)));
-  });
-  return { proc, endpoint: `http://127.0.0.1:${port}`, exited };
-}
+const startServerProcess = () => startServerProcess_(dataDir, children);
 
 function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

@@ -5,17 +5,16 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateFunctionCommand, GetFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { TEST_CREDENTIALS } from './helpers/server.ts';
 import { zipFiles } from './helpers/zip.ts';
+import { startServerProcess, type ServerProcess } from './helpers/process.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../bin/nimbus.js');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-proc-'));
 const children: ChildProcess[] = [];
 
@@ -23,36 +22,9 @@ after(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function startServer(): Promise<{ proc: ChildProcess; endpoint: string; lambda: LambdaClient; exited: Promise<number | null> }> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [BIN, 'server', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(proc);
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Nimbus listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.once('exit', () => reject(new Error(`server exited: ${out}`)));
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  return { proc, endpoint, exited, lambda: new LambdaClient({ endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 }) };
+async function startServer(): Promise<ServerProcess & { lambda: LambdaClient }> {
+  const server = await startServerProcess(dataDir, children);
+  return { ...server, lambda: new LambdaClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 }) };
 }
 
 /** Every descendant pid of a process, from /proc. */

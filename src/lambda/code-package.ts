@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import yauzl from 'yauzl';
+import { buildDirAtomically } from '../util/index.ts';
 import { InvalidParameterValueException } from '../errors/index.ts';
 
 /** AWS's answer for anything that is not a readable zip. */
@@ -211,19 +212,7 @@ export class CodeCache {
     if (fs.existsSync(dir)) return dir;
     const data = await zip();
     if (!data) throw new Error(`code package ${hex} is missing from the blob store`);
-    const tmp = path.join(this.root, `.tmp-${hex}-${randomUUID()}`);
-    try {
-      await extractZip(data, tmp, this.limits);
-      await fsp.rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
-        // Another request extracted the same package first: theirs is as good as ours.
-        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
-        await fsp.rm(tmp, { recursive: true, force: true });
-      });
-    } catch (err) {
-      await fsp.rm(tmp, { recursive: true, force: true });
-      throw err;
-    }
-    return dir;
+    return buildDirAtomically(this.root, hex, (tmp) => extractZip(data, tmp, this.limits));
   }
 
   async remove(hex: string): Promise<void> {

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { InvalidParameterValueException } from '../errors/index.ts';
 import { isInside } from './code-package.ts';
+import { buildDirAtomically } from '../util/index.ts';
 
 /**
  * The /opt of an execution environment: a function's layers extracted in order into one
@@ -32,22 +33,12 @@ export class MergedLayers {
   async ensure(digest: string, sources: () => Promise<readonly string[]>): Promise<string> {
     const dir = this.dirFor(digest);
     if (fs.existsSync(dir)) return dir;
-    const tmp = path.join(this.root, `.tmp-${digest}-${randomUUID()}`);
-    try {
+    return buildDirAtomically(this.root, digest, async (tmp) => {
       await fsp.mkdir(tmp);
       const realRoot = await fsp.realpath(tmp);
       for (const src of await sources()) await mergeTree(src, tmp, realRoot);
       await checkLinksStayInside(tmp);
-      await fsp.rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
-        // Another request merged the same list first: theirs is as good as ours.
-        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
-        await fsp.rm(tmp, { recursive: true, force: true });
-      });
-    } catch (err) {
-      await fsp.rm(tmp, { recursive: true, force: true });
-      throw err;
-    }
-    return dir;
+    });
   }
 
   /** Removes merged folders no function uses any more, and leftovers of interrupted merges. */

@@ -1,1 +1,2 @@
 export { SYSTEM_CLOCK, type Clock } from './clock.ts';
+export { buildDirAtomically } from './atomic-dir.ts';
