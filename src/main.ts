@@ -112,6 +112,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   const limiter = new ConcurrencyLimiter(config.concurrencyLimit);
   const concurrency = new ConcurrencyService({ store: concurrencyStore, limiter, functions, unreservedMin: config.unreservedConcurrencyMin });
   let lambda: LambdaService | undefined;
+  let listening: string | undefined;
   const invoker = new Invoker({
     pool,
     resolve: (name, qualifier) => lambda!.resolve(name, qualifier),
@@ -139,8 +140,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     unreservedMin: config.unreservedConcurrencyMin,
     logger,
   });
-  lambda = new LambdaService({ config, functions, store, invoker, concurrency, provisioned, versions, aliases, layers, logger, now: () => clock.now() });
-  provisioned.restore();
+  lambda = new LambdaService({ config, functions, store, invoker, concurrency, provisioned, versions, aliases, layers, logger, now: () => clock.now(), endpoint: () => listening });
 
   const objects = new ObjectService({
     store: new SqliteObjectStore(db),
@@ -163,6 +163,10 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   const address = await gateway.listen();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const endpoint = `http://${host}:${address.port}`;
+  // Functions reach the gateway over loopback even when it listens on every address.
+  listening = endpoint.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+  // After listening, so provisioned environments get AWS_ENDPOINT_URL like the others.
+  provisioned.restore();
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000) =>

@@ -30,6 +30,8 @@ export interface LambdaServiceDeps {
   readonly invoker: Invoker;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The gateway's URL once it listens (AWS_ENDPOINT_URL inside sandboxes). */
+  readonly endpoint?: () => string | undefined;
   readonly concurrency: ConcurrencyService;
   readonly provisioned: ProvisionedConcurrencyService;
   readonly versions: VersionService;
@@ -104,6 +106,7 @@ export class LambdaService implements Service {
       environment: record.environment,
       logGroupName: functions.logGroupOf(record),
       region: config.region,
+      ...(this.deps.endpoint?.() ? { serviceEndpoint: this.deps.endpoint()! } : {}),
       ...(layersDir ? { layersDir } : {}),
     };
   }

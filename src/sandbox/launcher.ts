@@ -50,6 +50,13 @@ export class InvalidEntrypointError extends Error {
   override readonly name = 'InvalidEntrypointError';
 }
 
+/** Placeholder role credentials (see buildEnvironment); per-role temporary ones come with IAM. */
+export const FUNCTION_CREDENTIALS = Object.freeze({
+  accessKeyId: 'ASIANIMBUSFUNCTION00',
+  secretAccessKey: 'nimbus-function-placeholder-secret',
+  sessionToken: 'nimbus-function-placeholder-session-token',
+});
+
 /** Where AWS puts things inside an execution environment. */
 export const GUEST_TASK_ROOT = '/var/task';
 export const GUEST_RUNTIME_DIR = '/var/runtime';
@@ -114,6 +121,8 @@ export function buildEnvironment(
     PATH: '/usr/local/bin:/usr/bin/:/bin:/opt/bin',
     LD_LIBRARY_PATH: `/lib64:/usr/lib64:${runtimeDir}:${runtimeDir}/lib:${root}:${root}/lib:/opt/lib`,
     ...(ctx.tmpDir && !ctx.sandboxed ? { TMPDIR: ctx.tmpDir } : {}),
+    // Not reserved on AWS: a function may point its SDK elsewhere.
+    ...(spec.serviceEndpoint ? { AWS_ENDPOINT_URL: spec.serviceEndpoint } : {}),
     ...extra.unreserved,
   };
   // No private /opt (bubblewrap mounts layersDir there): point /opt search paths at the layers.
@@ -122,6 +131,11 @@ export function buildEnvironment(
     if (!RESERVED_ENVIRONMENT_KEYS.has(key)) env[key] = value;
   }
   env._HANDLER = spec.handler;
+  // The execution role's credentials, as AWS sets them. Until IAM lands (#5) Nimbus checks
+  // no signatures, so these are fixed placeholders an SDK can sign with.
+  env.AWS_ACCESS_KEY_ID = FUNCTION_CREDENTIALS.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = FUNCTION_CREDENTIALS.secretAccessKey;
+  env.AWS_SESSION_TOKEN = FUNCTION_CREDENTIALS.sessionToken;
   env.AWS_REGION = spec.region;
   env.AWS_DEFAULT_REGION = spec.region;
   if (extra.executionEnv) env.AWS_EXECUTION_ENV = extra.executionEnv;

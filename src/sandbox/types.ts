@@ -36,6 +36,11 @@ export interface FunctionSpec {
   /** "/aws/lambda/<name>" */
   readonly logGroupName: string;
   readonly region: string;
+  /**
+   * URL of Nimbus's own APIs, given to the function as AWS_ENDPOINT_URL so an unmodified
+   * AWS SDK inside it calls back into Nimbus (current SDKs honour the variable).
+   */
+  readonly serviceEndpoint?: string;
 }
 
 export interface InvokeRequest {
