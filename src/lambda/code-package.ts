@@ -114,16 +114,19 @@ export async function extractZip(zip: Buffer, destDir: string, limits: ExtractLi
 
 /**
  * Each link was checked as written, but a chain (a -> b/.., b -> .) can still lead out;
- * the real path of every link must end inside the package.
+ * the real path of every link must end inside root. `describe` words the refusal.
  */
-async function checkLinksStayInside(root: string): Promise<void> {
+export async function checkLinksStayInside(
+  root: string,
+  describe: (relative: string) => string = (rel) => `Zip entry ${JSON.stringify(rel)} is a symlink that points outside the package`,
+): Promise<void> {
   const realRoot = await fsp.realpath(root);
   for (const entry of await fsp.readdir(root, { recursive: true, withFileTypes: true })) {
     if (!entry.isSymbolicLink()) continue;
     const link = path.join(entry.parentPath, entry.name);
     const real = await fsp.realpath(link).catch(() => undefined);
     if (real !== undefined && !isInside(realRoot, real)) {
-      throw new InvalidParameterValueException(`Zip entry ${JSON.stringify(path.relative(root, link))} is a symlink that points outside the package`);
+      throw new InvalidParameterValueException(describe(path.relative(root, link)));
     }
   }
 }

@@ -3,7 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { InvalidParameterValueException } from '../errors/index.ts';
-import { isInside } from './code-package.ts';
+import { checkLinksStayInside, isInside } from './code-package.ts';
 import { buildDirAtomically } from '../util/index.ts';
 
 /**
@@ -37,7 +37,7 @@ export class MergedLayers {
       await fsp.mkdir(tmp);
       const realRoot = await fsp.realpath(tmp);
       for (const src of await sources()) await mergeTree(src, tmp, realRoot);
-      await checkLinksStayInside(tmp);
+      await checkMergedLinks(tmp);
     });
   }
 
@@ -87,18 +87,8 @@ async function mergeTree(src: string, dst: string, realRoot: string): Promise<vo
 }
 
 /** Each layer's links stay inside that layer, but links of two layers can chain out of /opt. */
-async function checkLinksStayInside(root: string): Promise<void> {
-  const realRoot = await fsp.realpath(root);
-  for (const entry of await fsp.readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isSymbolicLink()) continue;
-    const link = path.join(entry.parentPath, entry.name);
-    const real = await fsp.realpath(link).catch(() => undefined);
-    if (real !== undefined && !isInside(realRoot, real)) {
-      throw new InvalidParameterValueException(
-        `Layer content ${JSON.stringify(path.relative(root, link))} is a symlink that points outside /opt once the layers are merged`,
-      );
-    }
-  }
+function checkMergedLinks(root: string): Promise<void> {
+  return checkLinksStayInside(root, (rel) => `Layer content ${JSON.stringify(rel)} is a symlink that points outside /opt once the layers are merged`);
 }
 
 /** Bytes of the regular files under dir: what an unzipped package weighs. */
