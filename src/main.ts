@@ -1,14 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { parseConfig, type Config, type ConfigInput } from './config/index.ts';
 import { Gateway } from './gateway/index.ts';
 import { ConcurrencyLimiter, Invoker } from './invoke/index.ts';
-import { AliasService, bucketCodeReader, CodeCache, ConcurrencyService, envKeyOf, FunctionService, LambdaService, LayerService, MergedLayers, ProvisionedConcurrencyService, VersionService } from './lambda/index.ts';
+import { AsyncQueue } from './queue/index.ts';
+import { AliasService, bucketCodeReader, CodeCache, ConcurrencyService, envKeyOf, EventInvokeConfigService, FunctionService, LambdaService, LayerService, MergedLayers, parseFunctionArn, PolicyService, ProvisionedConcurrencyService, VersionService } from './lambda/index.ts';
 import { LogsService, SqliteLogStore } from './logs/index.ts';
-import { ObjectService, S3Service } from './s3/index.ts';
-import { closeSandboxHost, createSandboxPool, describeSandboxHost, detectSandboxHost, hostPython, type LocalSandboxPool } from './sandbox/index.ts';
-import { FileBlobStore, openSqlite, SqliteAliasStore, SqliteConcurrencyStore, SqliteLayerStore, SqliteMetadataStore, SqliteVersionStore, FileBodyStore, SqliteObjectStore } from './storage/index.ts';
+import { BucketNotifications, ObjectService, S3Service } from './s3/index.ts';
+import { closeSandboxHost, createSandboxPool, describeSandboxHost, detectSandboxHost, hostPython, nodeRuntimeModules, type LocalSandboxPool } from './sandbox/index.ts';
+import { FileBlobStore, openSqlite, SqliteAliasStore, SqliteAsyncEventStore, SqliteConcurrencyStore, SqliteEventInvokeConfigStore, SqliteLayerStore, SqliteMetadataStore, SqliteVersionStore, FileBodyStore, SqliteObjectStore, SqliteNotificationStore, SqlitePolicyStore } from './storage/index.ts';
 import { SYSTEM_CLOCK, type Clock } from './util/index.ts';
 
 export interface Nimbus {
@@ -21,6 +23,10 @@ export interface Nimbus {
   readonly logs: SqliteLogStore;
   /** The S3 object API's domain; bucket notifications subscribe with addListener. */
   readonly s3: ObjectService;
+  /** Event-invoke configs; `settingsFor` is what the async queue reads per event. */
+  readonly eventConfigs: EventInvokeConfigService;
+  /** The durable queue of Event invocations (bucket notifications enqueue here too). */
+  readonly queue: AsyncQueue;
   /** Stops accepting, lets in-flight invokes finish for up to graceMs, kills every sandbox, closes the stores. */
   close(graceMs?: number): Promise<void>;
 }
@@ -28,6 +34,8 @@ export interface Nimbus {
 export interface StartOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** The async queue's clock (retry backoff, event age), when tests want it apart from the rest. */
+  readonly asyncClock?: Clock;
   /**
    * Sandbox mechanisms to use when the host offers them (default: all). false turns one
    * off; bwrap may also be its path. NIMBUS_BWRAP=none and NIMBUS_CGROUP=none do the same.
@@ -57,8 +65,14 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   const codeCache = new CodeCache(path.join(config.dataDir, 'code'), { unzippedMaxBytes: config.limits.unzippedMaxBytes });
   await codeCache.sweep();
 
+  // The AWS SDK clients Node.js functions may import without bundling them, as on AWS.
+  const runtimeModules = await nodeRuntimeModules(config.dataDir).catch((err: unknown) => {
+    logger.warn({ err }, 'Node.js functions get no AWS SDK: its folder cannot be built');
+    return undefined;
+  });
   const sandboxHost = detectSandboxHost({
     scratchDir: path.join(config.dataDir, 'sandboxes'),
+    runtimeModules,
     bwrap: options.sandbox?.bwrap ?? (process.env.NIMBUS_BWRAP === 'none' ? false : process.env.NIMBUS_BWRAP || undefined),
     cgroup: options.sandbox?.cgroup ?? process.env.NIMBUS_CGROUP !== 'none',
   });
@@ -104,6 +118,8 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
       if (!record) {
         concurrency.forget(name);
         provisioned.forget(name);
+        eventConfigs.forget(name);
+        queue.forget(name);
       }
       // A function that dropped layers may free blobs of deleted layer versions.
       layers.collect().catch((err: unknown) => logger.error({ err }, 'layer blob collection failed'));
@@ -111,12 +127,16 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   });
   const limiter = new ConcurrencyLimiter(config.concurrencyLimit);
   const concurrency = new ConcurrencyService({ store: concurrencyStore, limiter, functions, unreservedMin: config.unreservedConcurrencyMin });
+  const eventConfigs = new EventInvokeConfigService({ store: new SqliteEventInvokeConfigStore(db), functions: store, aliases: aliasStore, clock, scope });
   let lambda: LambdaService | undefined;
   let listening: string | undefined;
-  const invoker = new Invoker({
-    pool,
+  const invoker = new Invoker({ pool, limiter });
+  const queue = new AsyncQueue({
+    store: new SqliteAsyncEventStore(db),
+    invoker,
     resolve: (name, qualifier) => lambda!.resolve(name, qualifier),
-    limiter,
+    settings: eventConfigs.settingsFor,
+    clock: options.asyncClock ?? clock,
     logger,
   });
   const versions = new VersionService({
@@ -126,8 +146,12 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     functions,
     // Publishing gives $LATEST a new revision; published versions' environments stay warm.
     onChange: (name, record) => (record ? pool.retire(name, envKeyOf(record), record.version) : pool.retire(name)),
+    // A deleted version or alias takes its event-invoke config with it.
+    onQualifierDeleted: (name, version) => eventConfigs.forgetQualifier(name, version),
   });
-  const aliases = new AliasService({ store, versions: versionStore, aliases: aliasStore, scope });
+  const aliases = new AliasService({ store, versions: versionStore, aliases: aliasStore, scope, onQualifierDeleted: (name, alias) => eventConfigs.forgetQualifier(name, alias) });
+  // Resource policies go with their function, version or alias (triggers on those tables).
+  const policies = new PolicyService({ store, aliases: aliasStore, policies: new SqlitePolicyStore(db), scope });
   const provisioned = new ProvisionedConcurrencyService({
     store: concurrencyStore,
     aliases: aliasStore,
@@ -140,7 +164,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     unreservedMin: config.unreservedConcurrencyMin,
     logger,
   });
-  lambda = new LambdaService({ config, functions, store, invoker, concurrency, provisioned, versions, aliases, layers, logger, now: () => clock.now(), endpoint: () => listening });
+  lambda = new LambdaService({ config, functions, store, invoker, queue, concurrency, provisioned, versions, aliases, layers, eventConfigs, policies, logger, now: () => clock.now(), endpoint: () => listening });
 
   const objects = new ObjectService({
     store: new SqliteObjectStore(db),
@@ -152,8 +176,31 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   });
   await objects.sweep();
 
+  // S3 event records for Lambda destinations, checked against the function's policy and queued as Event invocations.
+  const notifications = new BucketNotifications({
+    store: new SqliteNotificationStore(db),
+    region: config.region,
+    accountId: config.accountId,
+    logger,
+    targets: {
+      canInvoke: (arn, bucket) => {
+        const ref = parseFunctionArn(arn, scope);
+        return (
+          ref !== undefined &&
+          policies.allows({ functionName: ref.name, qualifier: ref.qualifier, action: 'lambda:InvokeFunction', principalService: 's3.amazonaws.com', sourceArn: `arn:aws:s3:::${bucket}`, sourceAccount: config.accountId })
+        );
+      },
+      invokeAsync: (arn, payload) => {
+        const ref = parseFunctionArn(arn, scope);
+        if (!ref) return;
+        queue.enqueue({ requestId: randomUUID(), functionName: ref.name, ...(ref.qualifier ? { qualifier: ref.qualifier } : {}), payload, invokedFunctionArn: arn });
+      },
+    },
+  });
+  objects.addListener(notifications);
+
   const gateway = new Gateway({ host: config.host, port: config.port, logger });
-  const s3 = new S3Service({ objects, accountId: config.accountId, virtualHostSuffixes: config.s3.virtualHostSuffixes, logger });
+  const s3 = new S3Service({ objects, accountId: config.accountId, virtualHostSuffixes: config.s3.virtualHostSuffixes, logger, notifications });
   // First for <bucket>.localhost hosts, whose paths are keys (and may look like Lambda's date paths).
   gateway.register(s3.virtualHosted);
   gateway.register(new LogsService(logs, scope, logger));
@@ -167,12 +214,15 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   listening = endpoint.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
   // After listening, so provisioned environments get AWS_ENDPOINT_URL like the others.
   provisioned.restore();
+  // Events accepted before a restart (or a crash) run again now.
+  queue.start();
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000) =>
     (closing ??= (async () => {
       const stopped = gateway.close();
-      const drained = invoker.close();
+      queue.close();
+      const drained = invoker.drained();
       await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
       await pool.dispose();
       closeSandboxHost(sandboxHost);
@@ -182,7 +232,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
       store.close();
     })());
 
-  return { config, endpoint, logger, pool, lambda, logs, s3: objects, close };
+  return { config, endpoint, logger, pool, lambda, logs, s3: objects, queue, eventConfigs, close };
 }
 
 function logAdapter(logger: Logger) {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerDelete } from './commands/delete.ts';
 import { registerDeploy } from './commands/deploy.ts';
+import { registerEvents } from './commands/events.ts';
 import { registerGet } from './commands/get.ts';
 import { registerInvoke } from './commands/invoke.ts';
 import { registerList } from './commands/list.ts';
@@ -23,5 +24,6 @@ export function createProgram(): Command {
   registerGet(program);
   registerDelete(program);
   registerLogs(program);
+  registerEvents(program);
   return program;
 }

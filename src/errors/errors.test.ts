@@ -5,6 +5,7 @@ import path from 'node:path';
 import { LAMBDA_ERRORS, TooManyRequestsException } from './lambda-errors.ts';
 import { JSON_ERRORS } from './json-errors.ts';
 import { S3_ERRORS } from './s3-errors.ts';
+import { QUERY_ERRORS } from './query-errors.ts';
 
 const docs = fs.readFileSync(path.resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
 
@@ -33,6 +34,16 @@ test('every S3 wire error has its class name as code, a default message, and is 
     assert.ok(err.message.length > 0, `${Cls.name} has S3's default message`);
     assert.ok(err.status >= 400 && err.status < 600, `${Cls.name} has an HTTP error status`);
     assert.ok(s3Section.includes(`\`${Cls.name}\` | ${err.status}`), `${Cls.name} (${err.status}) is listed in the S3 section of docs/errors.md`);
+  }
+});
+
+test('every IAM/STS (query protocol) wire error has its class name as code and is documented', () => {
+  const section = docs.slice(docs.indexOf('## IAM and STS'));
+  for (const Cls of QUERY_ERRORS) {
+    const err = new Cls('m');
+    assert.equal(err.code, Cls.name);
+    assert.equal(err.type, err.status >= 500 ? 'Receiver' : 'Sender');
+    assert.ok(section.includes(`\`${Cls.name}\` | ${err.status}`), `${Cls.name} (${err.status}) is listed in the IAM and STS section of docs/errors.md`);
   }
 });
 

@@ -9,6 +9,10 @@ export const INTERNAL_CODES = {
   CODE_MISSING: 'NIMBUS_CODE_MISSING',
   /** The server is shutting down and no longer takes work. */
   SHUTTING_DOWN: 'NIMBUS_SHUTTING_DOWN',
+  /** The data key file (`<dataDir>/master.key`) cannot be read, created, or is not 32 bytes. */
+  MASTER_KEY_INVALID: 'NIMBUS_MASTER_KEY_INVALID',
+  /** A value sealed at rest cannot be opened: altered, truncated, or sealed under another key. */
+  DECRYPTION_FAILED: 'NIMBUS_DECRYPTION_FAILED',
 } as const;
 
 export type InternalCode = (typeof INTERNAL_CODES)[keyof typeof INTERNAL_CODES];

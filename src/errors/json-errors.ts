@@ -19,6 +19,15 @@ export class SerializationException extends JsonProtocolError {}
 export class ServiceUnavailableException extends JsonProtocolError {
   override readonly status = 500;
 }
+// Secrets Manager's own codes.
+export class ResourceExistsException extends JsonProtocolError {}
+export class InvalidRequestException extends JsonProtocolError {}
+export class InvalidNextTokenException extends JsonProtocolError {}
+export class ValidationException extends JsonProtocolError {}
+export class DecryptionFailure extends JsonProtocolError {}
+export class InternalServiceError extends JsonProtocolError {
+  override readonly status = 500;
+}
 
 export const JSON_ERRORS = [
   ResourceNotFoundException,
@@ -27,4 +36,10 @@ export const JSON_ERRORS = [
   UnknownOperationException,
   SerializationException,
   ServiceUnavailableException,
+  ResourceExistsException,
+  InvalidRequestException,
+  InvalidNextTokenException,
+  ValidationException,
+  DecryptionFailure,
+  InternalServiceError,
 ] as const;

@@ -57,6 +57,10 @@ export class ProvisionedConcurrencyConfigNotFoundException extends LambdaError {
   readonly status = 404;
 }
 
+export class PolicyLengthExceededException extends LambdaError {
+  readonly status = 400;
+}
+
 export type ThrottleReason =
   | 'ConcurrentInvocationLimitExceeded'
   | 'FunctionInvocationRateLimitExceeded'
@@ -103,6 +107,7 @@ export const LAMBDA_ERRORS = [
   UnsupportedMediaTypeException,
   PreconditionFailedException,
   ProvisionedConcurrencyConfigNotFoundException,
+  PolicyLengthExceededException,
   TooManyRequestsException,
   ServiceException,
   UnknownOperationException,

@@ -1,5 +1,5 @@
-import { randomUUID, randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { ThrottleReason } from '../errors/index.ts';
 import { TooManyRequestsException } from '../errors/index.ts';
 import type { FunctionSpec, InvokeResult, SandboxPool } from '../sandbox/index.ts';
 import type { ConcurrencyLimiter } from './concurrency.ts';
@@ -21,31 +21,20 @@ export interface InvokeOptions {
   readonly wantLogTail?: boolean;
 }
 
-export interface AsyncEvent {
-  readonly requestId: string;
-  readonly functionName: string;
-  readonly qualifier?: string;
-  readonly payload: Buffer;
-  readonly invokedFunctionArn: string;
-}
-
 export interface InvokerOptions {
-  readonly pool: SandboxPool;
-  readonly resolve: FunctionResolver;
+  readonly pool: Pick<SandboxPool, 'invoke'>;
   /** Account limit and per-function reservations. */
   readonly limiter: ConcurrencyLimiter;
-  readonly logger: Logger;
 }
 
 /**
  * The invoke path between the API and the sandbox pool: concurrency accounting and
- * throttling, and the queue of asynchronous (Event) invocations.
- * The queue is in memory for now; durability and retries arrive with the async issue.
+ * throttling. Synchronous invocations are throttled at once; the async queue takes a slot
+ * first (tryAcquire) and waits for onSlotFreed when there is none.
  */
 export class Invoker {
-  readonly #queue: AsyncEvent[] = [];
-  #closed = false;
   readonly #idleWaiters: Array<() => void> = [];
+  readonly #slotListeners: Array<() => void> = [];
 
   constructor(private readonly options: InvokerOptions) {}
 
@@ -53,32 +42,31 @@ export class Invoker {
     return this.options.limiter.running;
   }
 
-  get queued(): number {
-    return this.#queue.length;
-  }
-
-  /** A synchronous invocation: throttled at once when the account is at its limit. */
+  /** A synchronous invocation: throttled at once when the function or account is at its limit. */
   async invoke(fn: ResolvedFunction, payload: Buffer, opts: InvokeOptions): Promise<InvokeResult> {
     const throttled = this.options.limiter.tryAcquire(fn.spec.functionName);
     if (throttled) throw new TooManyRequestsException('Rate Exceeded.', throttled);
-    return this.#run(fn, payload, opts.requestId ?? randomUUID(), opts);
+    return this.runAcquired(fn, payload, opts.requestId ?? randomUUID(), opts);
   }
 
-  /** Accepts an Event invocation; it runs in the background as concurrency allows. */
-  enqueue(event: AsyncEvent): void {
-    this.#queue.push(event);
-    this.#pump();
+  /** Takes a concurrency slot for functionName, or says why there is none. */
+  tryAcquire(functionName: string): ThrottleReason | undefined {
+    return this.options.limiter.tryAcquire(functionName);
   }
 
-  /** Stops starting queued events; resolves once nothing runs (or at once when idle). */
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.inFlight === 0) return;
-    await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+  /** Gives back a slot that was taken but not used. */
+  cancel(functionName: string): void {
+    this.options.limiter.release(functionName);
+    this.#afterRelease();
+  }
+
+  /** Called whenever a slot comes free (the async queue pumps then). */
+  onSlotFreed(listener: () => void): void {
+    this.#slotListeners.push(listener);
   }
 
   /** Runs an invocation whose concurrency slot is already taken, and gives the slot back. */
-  async #run(fn: ResolvedFunction, payload: Buffer, requestId: string, opts: InvokeOptions): Promise<InvokeResult> {
+  async runAcquired(fn: ResolvedFunction, payload: Buffer, requestId: string, opts: InvokeOptions): Promise<InvokeResult> {
     try {
       return await this.options.pool.invoke(fn.spec, {
         requestId,
@@ -90,43 +78,19 @@ export class Invoker {
       });
     } finally {
       this.options.limiter.release(fn.spec.functionName);
-      if (this.inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
-      this.#pump();
+      this.#afterRelease();
     }
   }
 
-  /** Starts every queued event whose function has a free slot; throttled ones wait, as on AWS. */
-  #pump(): void {
-    if (this.#closed) return;
-    for (let i = 0; i < this.#queue.length; ) {
-      const event = this.#queue[i]!;
-      if (this.options.limiter.tryAcquire(event.functionName)) {
-        i++;
-        continue;
-      }
-      this.#queue.splice(i, 1);
-      void this.#runAsync(event);
-    }
+  /** Resolves once nothing runs (at once when idle). */
+  async drained(): Promise<void> {
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  async #runAsync(event: AsyncEvent): Promise<void> {
-    let fn: ResolvedFunction;
-    try {
-      fn = await this.options.resolve(event.functionName, event.qualifier);
-    } catch (err) {
-      this.options.limiter.release(event.functionName);
-      this.options.logger.warn({ err, requestId: event.requestId, function: event.functionName }, 'async invocation dropped');
-      this.#pump();
-      return;
-    }
-    try {
-      const result = await this.#run(fn, event.payload, event.requestId, { invokedFunctionArn: event.invokedFunctionArn });
-      if (result.functionError) {
-        this.options.logger.info({ requestId: event.requestId, function: event.functionName }, 'async invocation failed');
-      }
-    } catch (err) {
-      this.options.logger.warn({ err, requestId: event.requestId, function: event.functionName }, 'async invocation dropped');
-    }
+  #afterRelease(): void {
+    if (this.inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    for (const listener of this.#slotListeners) listener();
   }
 }
 

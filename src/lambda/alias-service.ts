@@ -16,6 +16,8 @@ export interface AliasServiceDeps {
   readonly versions: VersionStore;
   readonly aliases: AliasStore;
   readonly scope: Scope;
+  /** Called when DeleteAlias removed an alias (settings kept per qualifier go with it). */
+  readonly onQualifierDeleted?: (functionName: string, aliasName: string) => void;
 }
 
 /** ListAliases pages hold at most 50 aliases, as ListVersionsByFunction's. */
@@ -99,6 +101,7 @@ export class AliasService {
     const name = this.#functionName(functionName);
     checkAliasName(aliasName);
     this.deps.aliases.deleteAlias(name, aliasName);
+    this.deps.onQualifierDeleted?.(name, aliasName);
   }
 
   list(functionName: string, opts: { marker?: string | undefined; maxItems: number; functionVersion?: string | undefined }) {

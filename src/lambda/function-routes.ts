@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.ts';
 import type { Invoker, ResolvedFunction } from '../invoke/index.ts';
+import type { EventSink } from '../queue/index.ts';
 import type { FunctionRecord, MetadataStore } from '../storage/index.ts';
 import { InvalidParameterValueException } from '../errors/index.ts';
 import type { FunctionService } from './function-service.ts';
@@ -8,10 +9,12 @@ import type { ProvisionedConcurrencyService } from './provisioned-service.ts';
 import type { VersionService } from './version-service.ts';
 import type { AliasService } from './alias-service.ts';
 import type { LayerService } from './layer-service.ts';
+import type { PolicyService } from './policy-service.ts';
+import type { EventInvokeConfigService } from './event-invoke-config-service.ts';
 import { functionArn, parseFunctionRef, type Scope } from './names.ts';
 import { CreateFunctionBody, parseBody, UpdateFunctionCodeBody, UpdateFunctionConfigurationBody } from './schemas.ts';
 import { toConfiguration } from './shapes.ts';
-import { invokeRoute, invokeTooLargeMessage } from './invoke-route.ts';
+import { INVOKE_ASYNC_MAX_BYTES, invokeAsyncRoute, invokeRoute, invokeTooLargeMessage } from './invoke-route.ts';
 import type { CodeLocationSigner } from './code-location.ts';
 import type { Route, RouteContext } from './router.ts';
 
@@ -21,6 +24,8 @@ export interface RouteDeps {
   readonly functions: FunctionService;
   readonly store: MetadataStore;
   readonly invoker: Invoker;
+  /** Where Event invocations go: the durable async queue. */
+  readonly queue: EventSink;
   readonly signer: CodeLocationSigner;
   readonly resolve: (functionName: string, qualifier?: string) => Promise<ResolvedFunction>;
   readonly concurrency: ConcurrencyService;
@@ -28,6 +33,8 @@ export interface RouteDeps {
   readonly versions: VersionService;
   readonly aliases: AliasService;
   readonly layers: LayerService;
+  readonly eventConfigs: EventInvokeConfigService;
+  readonly policies: PolicyService;
 }
 
 /** ListFunctions returns at most 50 items a page, whatever MaxItems asks. */
@@ -201,9 +208,31 @@ export function functionRoutes(deps: RouteDeps): Route[] {
         invokeRoute(
           {
             invoker: deps.invoker,
+            queue: deps.queue,
             resolve: deps.resolve,
             syncPayloadMaxBytes: config.limits.syncPayloadMaxBytes,
             asyncPayloadMaxBytes: config.limits.asyncPayloadMaxBytes,
+          },
+          ctx,
+        ),
+    },
+    {
+      // InvokeAsync (deprecated): an Event invocation under its old path.
+      operation: 'InvokeAsync',
+      method: 'POST',
+      path: '/2014-11-13/functions/:FunctionName/invoke-async',
+      action: 'lambda:InvokeFunction',
+      resource: fnArn,
+      maxBody: INVOKE_ASYNC_MAX_BYTES,
+      tooLargeMessage: (limit) => `Request must be smaller than ${limit} bytes for the InvokeAsync operation`,
+      handle: (ctx) =>
+        invokeAsyncRoute(
+          {
+            invoker: deps.invoker,
+            queue: deps.queue,
+            resolve: deps.resolve,
+            syncPayloadMaxBytes: config.limits.syncPayloadMaxBytes,
+            asyncPayloadMaxBytes: INVOKE_ASYNC_MAX_BYTES,
           },
           ctx,
         ),

@@ -9,4 +9,7 @@ export { AliasService, type AliasServiceDeps } from './alias-service.ts';
 export { LayerService, type LayerServiceDeps } from './layer-service.ts';
 export { MergedLayers } from './layer-merge.ts';
 export { ProvisionedConcurrencyService } from './provisioned-service.ts';
+export { EventInvokeConfigService, type EventInvokeConfigServiceDeps } from './event-invoke-config-service.ts';
 export { bucketCodeReader } from './bucket-code.ts';
+export { PolicyService, type PolicyCheck, type PolicyServiceDeps } from './policy-service.ts';
+export { parseFunctionArn } from './function-arn.ts';

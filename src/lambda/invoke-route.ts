@@ -5,6 +5,7 @@ import {
   UnsupportedMediaTypeException,
 } from '../errors/index.ts';
 import type { Invoker, ResolvedFunction } from '../invoke/index.ts';
+import type { EventSink } from '../queue/index.ts';
 import type { Reply, RouteContext } from './router.ts';
 
 /** Wire headers of Invoke (service model: InvocationRequest / InvocationResponse). */
@@ -24,6 +25,7 @@ const NOT_JSON_MEDIA = /^(multipart\/|application\/x-www-form-urlencoded|applica
 
 export interface InvokeDeps {
   readonly invoker: Invoker;
+  readonly queue: EventSink;
   readonly resolve: (functionName: string, qualifier?: string) => Promise<ResolvedFunction>;
   readonly syncPayloadMaxBytes: number;
   readonly asyncPayloadMaxBytes: number;
@@ -65,7 +67,7 @@ export async function invokeRoute(deps: InvokeDeps, ctx: RouteContext): Promise<
   if (type === 'Event') {
     // The version runs when the event does: keep a qualifier given in the name (name:alias) too.
     const runQualifier = qualifier ?? (qualifierSuffix(ctx.params.FunctionName!).slice(1) || undefined);
-    deps.invoker.enqueue({
+    deps.queue.enqueue({
       requestId: ctx.requestId,
       functionName: fn.spec.functionName,
       ...(runQualifier ? { qualifier: runQualifier } : {}),
@@ -138,3 +140,19 @@ function tail4k(log: string): string {
   return bytes.subarray(Math.max(0, bytes.length - 4096)).toString('base64');
 }
 
+
+/** InvokeAsync (deprecated, still sent by `aws lambda invoke-async`) takes at most 256 KB. */
+export const INVOKE_ASYNC_MAX_BYTES = 256 * 1024;
+
+// InvokeAsync: https://docs.aws.amazon.com/lambda/latest/api/API_InvokeAsync.html
+export async function invokeAsyncRoute(deps: InvokeDeps, ctx: RouteContext): Promise<Reply> {
+  const fn = await deps.resolve(ctx.params.FunctionName!);
+  const event = checkJson(await ctx.body());
+  deps.queue.enqueue({
+    requestId: ctx.requestId,
+    functionName: fn.spec.functionName,
+    payload: event,
+    invokedFunctionArn: fn.spec.functionArn,
+  });
+  return { status: 202, body: { Status: 202 } };
+}

@@ -5,6 +5,8 @@ import { provisionedRoutes } from './provisioned-routes.ts';
 import { versionRoutes } from './version-routes.ts';
 import { aliasRoutes } from './alias-routes.ts';
 import { layerRoutes } from './layer-routes.ts';
+import { policyRoutes } from './policy-routes.ts';
+import { eventInvokeConfigRoutes } from './event-invoke-config-routes.ts';
 
 export type { RouteDeps } from './function-routes.ts';
 
@@ -13,5 +15,5 @@ export type { RouteDeps } from './function-routes.ts';
  * operation, IAM action and resource ARN.
  */
 export function lambdaRoutes(deps: RouteDeps): Route[] {
-  return [...functionRoutes(deps), ...concurrencyRoutes(deps), ...provisionedRoutes(deps), ...versionRoutes(deps), ...aliasRoutes(deps), ...layerRoutes(deps)];
+  return [...functionRoutes(deps), ...concurrencyRoutes(deps), ...provisionedRoutes(deps), ...versionRoutes(deps), ...aliasRoutes(deps), ...layerRoutes(deps), ...eventInvokeConfigRoutes(deps), ...policyRoutes(deps)];
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Service } from '../gateway/index.ts';
 import type { Invoker, ResolvedFunction } from '../invoke/index.ts';
+import type { EventQueue } from '../queue/index.ts';
 import type { FunctionSpec } from '../sandbox/index.ts';
 import type { Config } from '../config/index.ts';
 import type { FunctionRecord, MetadataStore } from '../storage/index.ts';
@@ -11,9 +12,12 @@ import type { ProvisionedConcurrencyService } from './provisioned-service.ts';
 import type { VersionService } from './version-service.ts';
 import type { AliasService } from './alias-service.ts';
 import type { LayerService } from './layer-service.ts';
+import type { PolicyService } from './policy-service.ts';
+import type { EventInvokeConfigService } from './event-invoke-config-service.ts';
 import { CODE_PATH_PREFIX, CodeLocationSigner } from './code-location.ts';
 import { RestJsonRouter, type Authorizer, type Route } from './router.ts';
 import { lambdaRoutes } from './routes.ts';
+import { EVENTS_PATH_PREFIX, eventAdminRoutes } from './event-admin-routes.ts';
 
 /** The pool key of a function version: environments are only shared within one. */
 export function envKeyOf(record: FunctionRecord): string {
@@ -28,6 +32,7 @@ export interface LambdaServiceDeps {
   readonly functions: FunctionService;
   readonly store: MetadataStore;
   readonly invoker: Invoker;
+  readonly queue: EventQueue;
   readonly logger: Logger;
   readonly now: () => number;
   /** The gateway's URL once it listens (AWS_ENDPOINT_URL inside sandboxes). */
@@ -37,6 +42,8 @@ export interface LambdaServiceDeps {
   readonly versions: VersionService;
   readonly aliases: AliasService;
   readonly layers: LayerService;
+  readonly eventConfigs: EventInvokeConfigService;
+  readonly policies: PolicyService;
   readonly authorize?: Authorizer;
 }
 
@@ -44,6 +51,8 @@ export interface LambdaServiceDeps {
 export class LambdaService implements Service {
   readonly name = 'lambda';
   readonly #router: RestJsonRouter;
+  /** Nimbus's own paths beside the API (failed async events). */
+  readonly #admin: RestJsonRouter;
   readonly #signer: CodeLocationSigner;
 
   constructor(private readonly deps: LambdaServiceDeps) {
@@ -54,6 +63,7 @@ export class LambdaService implements Service {
       functions: deps.functions,
       store: deps.store,
       invoker: deps.invoker,
+      queue: deps.queue,
       signer: this.#signer,
       resolve: (name, qualifier) => this.resolve(name, qualifier),
       concurrency: deps.concurrency,
@@ -61,8 +71,18 @@ export class LambdaService implements Service {
       versions: deps.versions,
       aliases: deps.aliases,
       layers: deps.layers,
+      eventConfigs: deps.eventConfigs,
+      policies: deps.policies,
     })) {
       this.#router.add(route);
+    }
+    this.#admin = new RestJsonRouter(deps.logger, deps.authorize);
+    for (const route of eventAdminRoutes({
+      queue: deps.queue,
+      scope: deps.functions.scope,
+      nameOf: (ref) => deps.functions.require(ref).name,
+    })) {
+      this.#admin.add(route);
     }
   }
 
@@ -72,11 +92,12 @@ export class LambdaService implements Service {
   }
 
   matches(_req: IncomingMessage, path: string): boolean {
-    return LAMBDA_PATH.test(path) || path.startsWith(CODE_PATH_PREFIX);
+    return LAMBDA_PATH.test(path) || path.startsWith(CODE_PATH_PREFIX) || path.startsWith(EVENTS_PATH_PREFIX);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (url.pathname.startsWith(CODE_PATH_PREFIX)) return this.#download(req, res, url);
+    if (url.pathname.startsWith(EVENTS_PATH_PREFIX)) return this.#admin.handle(req, res, url);
     return this.#router.handle(req, res, url);
   }
 

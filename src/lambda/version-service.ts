@@ -17,6 +17,8 @@ export interface VersionServiceDeps {
   readonly functions: FunctionService;
   /** Called when environments of a function may be outdated (same contract as FunctionService's). */
   readonly onChange?: (name: string, record: FunctionRecord | undefined) => void;
+  /** Called when DeleteFunction removed one published version (settings kept per qualifier go with it). */
+  readonly onQualifierDeleted?: (name: string, version: string) => void;
   /** Uniform [0, 1): picks the version of a weighted alias. Injected so tests can seed it. */
   readonly random?: () => number;
 }
@@ -153,6 +155,7 @@ export class VersionService {
       return record && { record, latest };
     });
     if (!removed) return;
+    this.deps.onQualifierDeleted?.(ref.name, q);
     this.deps.onChange?.(ref.name, removed.latest);
     await functions.releaseCodeOf(removed.record);
   }

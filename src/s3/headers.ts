@@ -39,6 +39,7 @@ export const H = {
   metadataDirective: 'x-amz-metadata-directive',
   mpPartsCount: 'x-amz-mp-parts-count',
   bucketRegion: 'x-amz-bucket-region',
+  skipDestinationValidation: 'x-amz-skip-destination-validation',
 } as const;
 
 /** Magic values of x-amz-content-sha256. */

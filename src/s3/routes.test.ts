@@ -17,6 +17,8 @@ test('routes pick the action the service model names', () => {
   assert.equal(pick('POST', 'object', 'uploadId=x'), 'CompleteMultipartUpload');
   assert.equal(pick('DELETE', 'object', 'uploadId=x'), 'AbortMultipartUpload');
   assert.equal(pick('GET', 'object', 'uploadId=x'), 'ListParts');
+  assert.equal(pick('PUT', 'bucket', 'notification'), 'PutBucketNotificationConfiguration');
+  assert.equal(pick('GET', 'bucket', 'notification'), 'GetBucketNotificationConfiguration');
 });
 
 test('unserved sub-resources are NotImplemented; wrong methods are MethodNotAllowed', () => {

@@ -20,12 +20,14 @@ export interface Route {
 
 export const ROUTES: readonly Route[] = [
   { method: 'GET', target: 'service', operation: 'ListBuckets' },
+  { method: 'PUT', target: 'bucket', query: { notification: '' }, operation: 'PutBucketNotificationConfiguration' },
   { method: 'PUT', target: 'bucket', operation: 'CreateBucket' },
   { method: 'DELETE', target: 'bucket', operation: 'DeleteBucket' },
   { method: 'HEAD', target: 'bucket', operation: 'HeadBucket' },
   { method: 'GET', target: 'bucket', query: { 'list-type': '2' }, operation: 'ListObjectsV2' },
   { method: 'GET', target: 'bucket', query: { location: '' }, operation: 'GetBucketLocation' },
   { method: 'GET', target: 'bucket', query: { uploads: '' }, operation: 'ListMultipartUploads' },
+  { method: 'GET', target: 'bucket', query: { notification: '' }, operation: 'GetBucketNotificationConfiguration' },
   { method: 'GET', target: 'bucket', operation: 'ListObjects' },
   { method: 'POST', target: 'bucket', query: { delete: '' }, operation: 'DeleteObjects' },
   { method: 'PUT', target: 'object', query: { partNumber: '', uploadId: '' }, header: H.copySource, operation: 'UploadPartCopy' },

@@ -11,6 +11,8 @@ import { H } from './headers.ts';
 import { multipartActions, listUploadsAction } from './multipart-actions.ts';
 import { objectActions } from './object-actions.ts';
 import type { ObjectService } from './object-service.ts';
+import type { BucketNotifications } from './bucket-notifications.ts';
+import { notificationActions } from './notification-actions.ts';
 import { selectRoute } from './routes.ts';
 import { renderXml, type XmlObject } from './xml.ts';
 
@@ -20,6 +22,8 @@ export interface S3ServiceDeps {
   /** Host suffixes of virtual-hosted-style addressing (config s3.virtualHostSuffixes). */
   readonly virtualHostSuffixes: readonly string[];
   readonly logger: Logger;
+  /** Put/GetBucketNotificationConfiguration; without it they answer NotImplemented. */
+  readonly notifications?: BucketNotifications;
 }
 
 /**
@@ -32,7 +36,7 @@ export class S3Service implements Service {
 
   constructor(private readonly deps: S3ServiceDeps) {
     const { objects, accountId } = deps;
-    for (const action of [...bucketActions(objects, accountId), ...objectActions(objects), ...multipartActions(objects, accountId), listUploadsAction(objects, accountId)]) {
+    for (const action of [...bucketActions(objects, accountId), ...objectActions(objects), ...multipartActions(objects, accountId), listUploadsAction(objects, accountId), ...notificationActions(objects, deps.notifications)]) {
       this.#actions.set(action.operation, action);
     }
   }

@@ -44,6 +44,9 @@ export function renderXml(root: string, body: XmlObject, options: { readonly nam
   return out.join('');
 }
 
+/** The flattened lists of a NotificationConfiguration document. */
+const NOTIFICATION_LISTS = new Set(['CloudFunctionConfiguration', 'QueueConfiguration', 'TopicConfiguration', 'Event', 'FilterRule']);
+
 const parser = new XMLParser({
   ignoreAttributes: true,
   removeNSPrefix: true,
@@ -52,7 +55,7 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   processEntities: true,
   // Elements that may repeat are always arrays, so one Part and many Parts read alike.
-  isArray: (name) => name === 'Part' || name === 'Object',
+  isArray: (name, jpath) => name === 'Part' || name === 'Object' || (String(jpath).startsWith('NotificationConfiguration.') && NOTIFICATION_LISTS.has(name)),
 });
 
 /** Parses a request document and returns the content of its expected root, or MalformedXML. */

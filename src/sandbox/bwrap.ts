@@ -29,6 +29,12 @@ export interface BwrapSpec {
   readonly tmpBytes: number;
   /** Folders shown read-only: an fd (passed to bwrap) or a host path, at dest. */
   readonly binds: ReadonlyArray<{ readonly fd?: number; readonly src?: string; readonly dest: string }>;
+  /**
+   * Folders made from an empty tmpfs, filled by binds and then made read-only: how a
+   * read-only folder gets a mount point inside it (/var/runtime and /var/runtime/node_modules).
+   */
+  readonly tmpfsDirs?: readonly string[];
+  readonly symlinks?: ReadonlyArray<{ readonly target: string; readonly dest: string }>;
   readonly cwd: string;
   readonly command: string;
   readonly args: readonly string[];
@@ -41,11 +47,15 @@ export function bwrapArgs(spec: BwrapSpec): string[] {
   args.push(...systemBinds());
   args.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--size', String(spec.tmpBytes), '--tmpfs', '/tmp');
   // Folders bwrap creates for mount points are 0700 unless made first.
-  args.push(...parentDirs(spec.binds.map((b) => b.dest)));
+  const tmpfsDirs = spec.tmpfsDirs ?? [];
+  args.push(...parentDirs([...spec.binds.map((b) => b.dest), ...tmpfsDirs, ...(spec.symlinks ?? []).map((l) => l.dest)]));
+  for (const dir of tmpfsDirs) args.push('--perms', '0755', '--tmpfs', dir);
   for (const b of spec.binds) {
     if (b.fd !== undefined) args.push('--ro-bind-fd', String(b.fd), b.dest);
     else args.push('--ro-bind', b.src!, b.dest);
   }
+  for (const link of spec.symlinks ?? []) args.push('--symlink', link.target, link.dest);
+  for (const dir of tmpfsDirs) args.push('--remount-ro', dir);
   args.push('--chdir', spec.cwd, '--');
   if (spec.user) {
     args.push(

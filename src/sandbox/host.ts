@@ -33,6 +33,8 @@ export interface SandboxHost {
   readonly scratchDir: string;
   /** /etc/passwd and /etc/group shown in sandboxes, naming the user functions run as. */
   readonly identity?: { readonly passwd: string; readonly group: string };
+  /** The AWS SDK the Node.js runtime offers functions (runtime-modules.ts); none when absent. */
+  readonly runtimeModules?: string;
 }
 
 /** No isolation: plain processes, watchdog memory limit, /tmp folders in the OS temp dir. */
@@ -47,6 +49,8 @@ export interface DetectOptions {
   readonly bwrap?: boolean | string;
   /** false turns cgroups off. */
   readonly cgroup?: boolean;
+  /** The folder prepareRuntimeModules built, passed on to the sandboxes. */
+  readonly runtimeModules?: string;
 }
 
 /** Probes the host. Synchronous and run once, at start-up (it spawns bwrap once). */
@@ -73,7 +77,15 @@ export function detectSandboxHost(options: DetectOptions): SandboxHost & { reado
   // Folders of environments a crashed server left behind.
   fs.rmSync(options.scratchDir, { recursive: true, force: true });
   const identity = bwrap ? writeIdentity(options.scratchDir, user) : undefined;
-  return { bwrap, cgroup, user: bwrap ? user : null, scratchDir: options.scratchDir, problems, ...(identity ? { identity } : {}) };
+  return {
+    bwrap,
+    cgroup,
+    user: bwrap ? user : null,
+    scratchDir: options.scratchDir,
+    problems,
+    ...(identity ? { identity } : {}),
+    ...(options.runtimeModules ? { runtimeModules: options.runtimeModules } : {}),
+  };
 }
 
 /** One line per mechanism, for the server's start-up log. */

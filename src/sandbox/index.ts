@@ -35,3 +35,4 @@ export {
   type PythonInfo,
   type SandboxHost,
 } from './host.ts';
+export { RUNTIME_SDK_CLIENTS, nodeRuntimeModules } from './runtime-modules.ts';

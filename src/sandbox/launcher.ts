@@ -22,6 +22,8 @@ export interface LaunchContext {
   readonly sandboxed?: boolean;
   /** The environment's own /tmp folder when it is not sandboxed (TMPDIR points there). */
   readonly tmpDir?: string;
+  /** Host folder of the Node.js runtime's node_modules (the AWS SDK, see runtime-modules.ts), if built. */
+  readonly runtimeModules?: string;
 }
 
 export interface LaunchPlan {
@@ -33,6 +35,13 @@ export interface LaunchPlan {
   readonly runtimeDir?: string;
   /** Host folders the command needs besides /usr (an interpreter installed elsewhere), shown read-only at their own path. */
   readonly hostDirs?: readonly string[];
+  /** Host folder shown read-only at /var/runtime/node_modules under bubblewrap. */
+  readonly runtimeModulesDir?: string;
+  /**
+   * Also link /var/node_modules to /var/runtime/node_modules, where Node's own lookup from
+   * /var/task finds it: `import` then reaches the SDK without a loader hook, as `require` does.
+   */
+  readonly linkRuntimeModules?: boolean;
 }
 
 export type Launcher = (spec: FunctionSpec, ctx: LaunchContext) => LaunchPlan;
@@ -61,6 +70,8 @@ export const FUNCTION_CREDENTIALS = Object.freeze({
 export const GUEST_TASK_ROOT = '/var/task';
 export const GUEST_RUNTIME_DIR = '/var/runtime';
 export const GUEST_OPT = '/opt';
+/** On the upward node_modules lookup from /var/task, not from /opt; see LaunchPlan.linkRuntimeModules. */
+export const GUEST_LINKED_MODULES = '/var/node_modules';
 
 const RUNTIMES_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../runtime');
 /** Directory holding the Node.js guest runtime (bootstrap.mjs). */
@@ -154,14 +165,16 @@ export function buildEnvironment(
 
 /** nodejsNN.x: the host's own node running the Nimbus Node.js runtime. */
 export const nodeLauncher: Launcher = (spec, ctx) => {
-  const major = /^nodejs(\d+)\.x$/.exec(spec.runtime)?.[1] ?? process.versions.node.split('.')[0];
+  const major = /^nodejs(\d+)\.x$/.exec(spec.runtime)?.[1] ?? process.versions.node.split('.')[0]!;
   const nodeBin = path.dirname(process.execPath);
   const runtimeDir = runtimeRoot(NODE_RUNTIME_DIR, ctx);
+  // The AWS SDK, after the layers' folders as on AWS, so a layer's own copy wins.
+  const sdk = ctx.sandboxed || !ctx.runtimeModules ? `${runtimeDir}/node_modules` : ctx.runtimeModules;
   const env = buildEnvironment(spec, ctx, runtimeDir, {
     executionEnv: `AWS_Lambda_${spec.runtime}`,
     unreserved: {
       PATH: `${nodeBin}:/usr/local/bin:/usr/bin/:/bin:/opt/bin`,
-      NODE_PATH: `/opt/nodejs/node${major}/node_modules:/opt/nodejs/node_modules:${runtimeDir}/node_modules:${runtimeDir}:${taskRoot(spec, ctx)}`,
+      NODE_PATH: `/opt/nodejs/node${major}/node_modules:/opt/nodejs/node_modules:${sdk}:${runtimeDir}:${taskRoot(spec, ctx)}`,
     },
   });
   // No V8 flags (AWS passes --expose-gc and a heap split derived from the memory size):
@@ -174,8 +187,18 @@ export const nodeLauncher: Launcher = (spec, ctx) => {
     env,
     runtimeDir: NODE_RUNTIME_DIR,
     hostDirs: outsideUsr(installPrefix(process.execPath)),
+    ...(ctx.runtimeModules
+      ? // Ahead of NODE_PATH, the link would hide a layer's copy: with layer packages, ESM finds the SDK through the loader hook.
+        { runtimeModulesDir: ctx.runtimeModules, linkRuntimeModules: !layerNodeModules(spec.layersDir, major) }
+      : {}),
   };
 };
+
+/** Whether the layers bring folders of the Node.js runtime's NODE_PATH. */
+function layerNodeModules(layersDir: string | undefined, major: string): boolean {
+  if (!layersDir) return false;
+  return [`nodejs/node${major}/node_modules`, 'nodejs/node_modules'].some((dir) => fs.existsSync(path.join(layersDir, dir)));
+}
 
 /**
  * python3.x: the host's Python 3 running the Nimbus Python runtime. -S skips site's

@@ -192,6 +192,7 @@ export class Sandbox {
       initializationType: this.options.initializationType ?? 'on-demand',
       sandboxed: confinement.sandboxed,
       ...(confinement.tmpDir ? { tmpDir: confinement.tmpDir } : {}),
+      ...(this.options.host.runtimeModules ? { runtimeModules: this.options.host.runtimeModules } : {}),
     });
     this.spawnedAt = performance.now();
     const child = confinement.spawn(plan);

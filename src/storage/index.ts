@@ -10,4 +10,14 @@ export type { LayerFilter, LayerStore, LayerVersionRecord } from './layer-types.
 export { SqliteLayerStore } from './sqlite-layer-store.ts';
 export type { BodyStore, BucketRecord, KeyRange, ObjectHeaders, ObjectRecord, ObjectStore, PartRecord, StagedBody, StoredChecksum, UploadRecord } from './object-types.ts';
 export { SqliteObjectStore } from './sqlite-object-store.ts';
+export { SqlitePolicyStore, type PolicyRecord, type PolicyStore } from './sqlite-policy-store.ts';
+export { SqliteNotificationStore, type LambdaNotification, type NotificationConfigRecord, type NotificationStore } from './sqlite-notification-store.ts';
 export { FileBodyStore, concatBodies } from './file-body-store.ts';
+export { SqliteAsyncEventStore, type AsyncEventRecord, type AsyncEventStore } from './sqlite-async-event-store.ts';
+export { SqliteEventInvokeConfigStore, type EventInvokeConfigRecord, type EventInvokeConfigStore } from './sqlite-event-invoke-config-store.ts';
+export { ValueCipher, DecryptionError, loadMasterKey, MASTER_KEY_FILE } from './encryption.ts';
+export type { SecretRecord, SecretStore, SecretTag, SecretValue, SecretVersionRecord } from './secret-types.ts';
+export { SqliteSecretStore } from './sqlite-secret-store.ts';
+export type { AccessKeyRecord, IamStore, IamTag, InlinePolicyRecord, ManagedPolicyRecord, PolicyOwner, PolicyOwnerKind, RoleRecord, SessionRecord, SessionStore, UserRecord } from './iam-types.ts';
+export { SqliteIamStore } from './sqlite-iam-store.ts';
+export { SqliteSessionStore } from './sqlite-session-store.ts';

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import type { ValueCipher } from './encryption.ts';
+import { FunctionRecordCodec, migrateFunctionEnvironments } from './function-record-codec.ts';
 import type { FunctionRecord, MetadataStore } from './types.ts';
 
 const SCHEMA = `
@@ -24,11 +26,18 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #list: Database.Statement<[string, number]>;
   readonly #countCode: Database.Statement<[string]>;
   readonly #usage: Database.Statement<[]>;
+  readonly #codec: FunctionRecordCodec;
 
-  /** Takes an open database (see openSqlite) so other stores can share the file. */
-  constructor(db: Database.Database) {
+  /**
+   * Takes an open database (see openSqlite) so other stores can share the file, and the
+   * cipher that seals environment variables at rest (plaintext rows left by an older
+   * server are sealed here). Without one (unit tests only) they are stored as given.
+   */
+  constructor(db: Database.Database, cipher?: ValueCipher) {
     this.#db = db;
     this.#db.exec(SCHEMA);
+    this.#codec = new FunctionRecordCodec(cipher);
+    if (cipher) migrateFunctionEnvironments(db, this.#codec);
     this.#get = this.#db.prepare('SELECT record FROM functions WHERE name = ? AND version = ?');
     this.#insert = this.#db.prepare(
       'INSERT OR IGNORE INTO functions (name, version, revision_id, code_key, record) VALUES (?, ?, ?, ?, ?)',
@@ -50,11 +59,11 @@ export class SqliteMetadataStore implements MetadataStore {
 
   getFunction(name: string, version = '$LATEST'): FunctionRecord | undefined {
     const row = this.#get.get(name, version) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as FunctionRecord) : undefined;
+    return row ? this.#codec.decode(row.record) : undefined;
   }
 
   createFunction(record: FunctionRecord): boolean {
-    const info = this.#insert.run(record.name, record.version, record.revisionId, record.codeKey, JSON.stringify(record));
+    const info = this.#insert.run(record.name, record.version, record.revisionId, record.codeKey, this.#codec.encode(record));
     return info.changes === 1;
   }
 
@@ -62,7 +71,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const info = this.#update.run(
       record.revisionId,
       record.codeKey,
-      JSON.stringify(record),
+      this.#codec.encode(record),
       record.name,
       record.version,
       expectedRevisionId,
@@ -74,13 +83,13 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#db.transaction(() => {
       const rows = this.#selectAll.all(name) as { record: string }[];
       this.#deleteAll.run(name);
-      return rows.map((r) => JSON.parse(r.record) as FunctionRecord);
+      return rows.map((r) => this.#codec.decode(r.record));
     })();
   }
 
   listFunctions(after: string | undefined, limit: number): FunctionRecord[] {
     const rows = this.#list.all(after ?? '', limit) as { record: string }[];
-    return rows.map((r) => JSON.parse(r.record) as FunctionRecord);
+    return rows.map((r) => this.#codec.decode(r.record));
   }
 
   usage(): { functionCount: number; totalCodeSize: number } {

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import type { ValueCipher } from './encryption.ts';
+import { FunctionRecordCodec } from './function-record-codec.ts';
 import type { FunctionRecord } from './types.ts';
 import type { VersionCursor, VersionStore } from './versioning-types.ts';
 
@@ -17,9 +19,12 @@ export class SqliteVersionStore implements VersionStore {
   readonly #get: Database.Statement<[string, string]>;
   readonly #delete: Database.Statement<[string, string]>;
   readonly #byCode: Database.Statement<[string, string]>;
+  readonly #codec: FunctionRecordCodec;
 
-  constructor(db: Database.Database) {
+  /** The same cipher as the SqliteMetadataStore's: published versions keep their environment sealed too. */
+  constructor(db: Database.Database, cipher?: ValueCipher) {
     this.#db = db;
+    this.#codec = new FunctionRecordCodec(cipher);
     this.#list = db.prepare(`SELECT record FROM functions WHERE name = ? AND ${ORD} > ? ORDER BY ${ORD} LIMIT ?`);
     this.#listAll = db.prepare(
       `SELECT record FROM functions WHERE name > ? OR (name = ? AND ${ORD} > ?) ORDER BY name, ${ORD} LIMIT ?`,
@@ -35,12 +40,12 @@ export class SqliteVersionStore implements VersionStore {
   }
 
   listVersions(name: string, after: string | undefined, limit: number): FunctionRecord[] {
-    return parse(this.#list.all(name, ordOf(after), limit));
+    return this.#parse(this.#list.all(name, ordOf(after), limit));
   }
 
   listAll(after: VersionCursor | undefined, limit: number): FunctionRecord[] {
-    if (!after) return parse(this.#listAll.all('', '', -1, limit));
-    return parse(this.#listAll.all(after.name, after.name, ordOf(after.version), limit));
+    if (!after) return this.#parse(this.#listAll.all('', '', -1, limit));
+    return this.#parse(this.#listAll.all(after.name, after.name, ordOf(after.version), limit));
   }
 
   maxVersion(name: string): number {
@@ -51,13 +56,17 @@ export class SqliteVersionStore implements VersionStore {
     return this.atomically(() => {
       const row = this.#get.get(name, version) as { record: string } | undefined;
       if (!row || this.#delete.run(name, version).changes !== 1) return undefined;
-      return JSON.parse(row.record) as FunctionRecord;
+      return this.#codec.decode(row.record);
     });
+  }
+
+  #parse(rows: unknown[]): FunctionRecord[] {
+    return (rows as { record: string }[]).map((r) => this.#codec.decode(r.record));
   }
 
   findByCode(name: string, codeKey: string): FunctionRecord | undefined {
     const row = this.#byCode.get(name, codeKey) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as FunctionRecord) : undefined;
+    return row ? this.#codec.decode(row.record) : undefined;
   }
 }
 
@@ -65,8 +74,4 @@ export class SqliteVersionStore implements VersionStore {
 function ordOf(version: string | undefined): number {
   if (version === undefined) return -1;
   return version === '$LATEST' ? 0 : Number(version);
-}
-
-function parse(rows: unknown[]): FunctionRecord[] {
-  return (rows as { record: string }[]).map((r) => JSON.parse(r.record) as FunctionRecord);
 }

@@ -332,8 +332,8 @@ function tryRequire(file) {
 /** @param {string} file */
 async function tryImport(file) {
   if (!fs.existsSync(file)) return undefined;
-  // ESM does not read NODE_PATH; AWS's runtime makes it (layers' node_modules) work anyway.
-  (await import('./node-path-imports.mjs')).enableNodePathImports();
+  // ESM does not read NODE_PATH; AWS's runtime makes it (layers, the SDK) work anyway.
+  (await import('./node-path-imports.mjs')).enableNodePathImports(file);
   return await import(pathToFileURL(file).href);
 }
 
@@ -555,7 +555,10 @@ function runtime(handler, isAsync) {
 function watchParent() {
   let st;
   try {
-    st = fs.fstatSync(0);
+    // bigint: node's realpathSync reads the shared (non-bigint) stat buffer left by the last
+    // stat call; a pipe's stats there make it stop early and keep symbolic links unresolved
+    // (require.resolve would say /var/node_modules, not /var/runtime/node_modules).
+    st = fs.fstatSync(0, { bigint: true });
   } catch {
     return;
   }
