@@ -7,10 +7,16 @@ import { Gateway } from './gateway/index.ts';
 import { ConcurrencyLimiter, Invoker } from './invoke/index.ts';
 import { AsyncQueue } from './queue/index.ts';
 import { AliasService, bucketCodeReader, CodeCache, ConcurrencyService, envKeyOf, EventInvokeConfigService, FunctionService, LambdaService, LayerService, MergedLayers, parseFunctionArn, PolicyService, ProvisionedConcurrencyService, VersionService } from './lambda/index.ts';
-import { LogsService, SqliteLogStore } from './logs/index.ts';
+import { IamCredentialLookup, IamService, IamAuthorizer, rootPrincipal, StoreSessionIssuer, StsService, type PrincipalOf } from './iam/index.ts';
+import type { CredentialLookup, SessionIssuer } from './auth/types.ts';
+import { Authenticator, loadRootCredentials, RoleCredentialSource, RootCredentialLookup, type KeyPair } from './auth/index.ts';
+import { LogsService, scheduleRetentionSweep, SqliteLogStore } from './logs/index.ts';
+import { LambdaMetrics, SqliteMetricsStore, type MetricsQuery } from './metrics/index.ts';
+import { CloudWatchService } from './cloudwatch/index.ts';
 import { BucketNotifications, ObjectService, S3Service } from './s3/index.ts';
+import { SecretsManager, SecretsService } from './secrets/index.ts';
 import { closeSandboxHost, createSandboxPool, describeSandboxHost, detectSandboxHost, hostPython, nodeRuntimeModules, type LocalSandboxPool } from './sandbox/index.ts';
-import { FileBlobStore, openSqlite, SqliteAliasStore, SqliteAsyncEventStore, SqliteConcurrencyStore, SqliteEventInvokeConfigStore, SqliteLayerStore, SqliteMetadataStore, SqliteVersionStore, FileBodyStore, SqliteObjectStore, SqliteNotificationStore, SqlitePolicyStore } from './storage/index.ts';
+import { FileBlobStore, openSqlite, SqliteAliasStore, SqliteAsyncEventStore, SqliteConcurrencyStore, SqliteEventInvokeConfigStore, SqliteLayerStore, SqliteMetadataStore, SqliteVersionStore, FileBodyStore, SqliteObjectStore, SqliteNotificationStore, SqlitePolicyStore, loadMasterKey, MASTER_KEY_FILE, SqliteSecretStore, SqliteIamStore, SqliteSessionStore } from './storage/index.ts';
 import { SYSTEM_CLOCK, type Clock } from './util/index.ts';
 
 export interface Nimbus {
@@ -27,6 +33,18 @@ export interface Nimbus {
   readonly eventConfigs: EventInvokeConfigService;
   /** The durable queue of Event invocations (bucket notifications enqueue here too). */
   readonly queue: AsyncQueue;
+  /** IAM users' access keys and unexpired role sessions, by access key id (for SigV4 verification). */
+  readonly credentials: CredentialLookup;
+  /** Issues role sessions (STS AssumeRole; execution roles). */
+  readonly sessions: SessionIssuer;
+  /** SigV4 verification; `auth.principalOf(req)` names who sent a verified request. */
+  readonly auth: Authenticator;
+  /** The root access key and the file holding it (<dataDir>/credentials). */
+  readonly root: { readonly keys: KeyPair; readonly file: string };
+  /** AWS/Lambda metrics in 1-minute rows (CloudWatch's GetMetricStatistics/ListMetrics read this). */
+  readonly metrics: MetricsQuery;
+  /** The recorder behind `metrics`, GET /metrics and `nimbus usage` (flush(), usage(), prom). */
+  readonly lambdaMetrics: LambdaMetrics;
   /** Stops accepting, lets in-flight invokes finish for up to graceMs, kills every sandbox, closes the stores. */
   close(graceMs?: number): Promise<void>;
 }
@@ -41,6 +59,10 @@ export interface StartOptions {
    * off; bwrap may also be its path. NIMBUS_BWRAP=none and NIMBUS_CGROUP=none do the same.
    */
   readonly sandbox?: { readonly bwrap?: boolean | string; readonly cgroup?: boolean };
+  /** The wall clock SigV4 dates are checked against (default: the system's, which clients sign with). */
+  readonly authClock?: Clock;
+  /** The log store's clock: ingestion times and retention sweeps (tests advance it by days). */
+  readonly logsClock?: Clock;
 }
 
 /** The composition root: builds every concrete service and wires them through their interfaces. */
@@ -50,16 +72,30 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   const logger = options.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2));
 
   fs.mkdirSync(config.dataDir, { recursive: true });
+  // The data key sealing secret values and environment variables, kept beside the database, never in it.
+  const key = loadMasterKey(path.join(config.dataDir, MASTER_KEY_FILE));
+  if (key.created) logger.info(`created the data key ${path.join(config.dataDir, MASTER_KEY_FILE)} (mode 0600): back it up with the data dir; without it secrets and environment variables cannot be read`);
+  if (key.warning) logger.warn(key.warning);
+  // The root access key, created on first start; every request is SigV4-verified against it and IAM's keys.
+  const root = loadRootCredentials(config.dataDir, config.accountId);
+  if (root.created) logger.info(`created the root credentials ${root.file} (mode 0600)`);
+  if (root.warning) logger.warn(root.warning);
+  if (config.auth === 'off') logger.warn('AUTHENTICATION IS OFF (--auth off): every request acts as the root user, signed or not. Use only for throwaway local work.');
   // One metadata database; each store over it (functions now; versions, layers... next) shares the handle.
   const db = openSqlite(path.join(config.dataDir, 'metadata.db'));
-  const store = new SqliteMetadataStore(db);
+  const store = new SqliteMetadataStore(db, key.cipher);
   const concurrencyStore = new SqliteConcurrencyStore(db);
-  const versionStore = new SqliteVersionStore(db);
+  const versionStore = new SqliteVersionStore(db, key.cipher);
   const aliasStore = new SqliteAliasStore(db);
+  const logsClock = options.logsClock ?? clock;
   const logs = new SqliteLogStore(
     path.join(config.dataDir, 'logs.db'),
-    () => clock.now(),
+    () => logsClock.now(),
     (err, dropped) => logger.error({ err, dropped }, 'function log write failed; events dropped'),
+    {
+      maxBytes: config.logs.maxBytes,
+      onDrop: (dropped, total) => logger.warn({ dropped, total }, `function logs over logs.maxBytes (${config.logs.maxBytes} bytes): dropped the ${dropped} oldest events`),
+    },
   );
   const blobs = new FileBlobStore(path.join(config.dataDir, 'blobs'));
   const codeCache = new CodeCache(path.join(config.dataDir, 'code'), { unzippedMaxBytes: config.limits.unzippedMaxBytes });
@@ -87,7 +123,15 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
       ? `python3.x runtimes run on ${python.executable} (Python ${python.version})`
       : 'python3.x runtimes are unavailable: no Python 3 found (python3 on PATH, or NIMBUS_PYTHON)',
   );
-  const pool = createSandboxPool({ logSink: logs, clock, idleTimeoutMs: config.idleTimeoutMs, logger: logAdapter(logger), host: sandboxHost });
+  const pool = createSandboxPool({
+    logSink: logs,
+    clock,
+    idleTimeoutMs: config.idleTimeoutMs,
+    logger: logAdapter(logger),
+    host: sandboxHost,
+    // Each new environment gets a session of its function's execution role (read lazily: built below).
+    credentials: (spec) => (spec.role ? roleCredentials?.forFunction(spec.role, spec.functionName) : undefined),
+  });
   const scope = { region: config.region, accountId: config.accountId };
   const { zipMaxBytes, unzippedMaxBytes } = config.limits;
   const layers = new LayerService({
@@ -126,11 +170,22 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     },
   });
   const limiter = new ConcurrencyLimiter(config.concurrencyLimit);
+  const metricsStore = new SqliteMetricsStore(path.join(config.dataDir, 'metrics.db'));
+  const metrics = new LambdaMetrics({
+    store: metricsStore,
+    clock,
+    concurrency: limiter,
+    provisioned: (key) => ({ requested: pool.provisioned(key).requested, busy: pool.provisionedBusy(key) }),
+    prices: config.metrics.prices,
+    retentionDays: config.metrics.retentionDays,
+    flushIntervalMs: config.metrics.flushIntervalMs,
+    onError: (err) => logger.error({ err }, 'metrics flush failed'),
+  });
   const concurrency = new ConcurrencyService({ store: concurrencyStore, limiter, functions, unreservedMin: config.unreservedConcurrencyMin });
   const eventConfigs = new EventInvokeConfigService({ store: new SqliteEventInvokeConfigStore(db), functions: store, aliases: aliasStore, clock, scope });
   let lambda: LambdaService | undefined;
   let listening: string | undefined;
-  const invoker = new Invoker({ pool, limiter });
+  const invoker = new Invoker({ pool, limiter, metrics });
   const queue = new AsyncQueue({
     store: new SqliteAsyncEventStore(db),
     invoker,
@@ -138,6 +193,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     settings: eventConfigs.settingsFor,
     clock: options.asyncClock ?? clock,
     logger,
+    metrics,
   });
   const versions = new VersionService({
     store,
@@ -164,7 +220,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     unreservedMin: config.unreservedConcurrencyMin,
     logger,
   });
-  lambda = new LambdaService({ config, functions, store, invoker, queue, concurrency, provisioned, versions, aliases, layers, eventConfigs, policies, logger, now: () => clock.now(), endpoint: () => listening });
+  lambda = new LambdaService({ config, functions, store, invoker, queue, concurrency, provisioned, versions, aliases, layers, eventConfigs, policies, logger, now: () => clock.now(), endpoint: () => listening, verify: (req, read) => auth.verifyRequest(req, 'rest-json', read), usage: (since, until, fn) => metrics.usage(since, until, fn) });
 
   const objects = new ObjectService({
     store: new SqliteObjectStore(db),
@@ -199,11 +255,39 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   });
   objects.addListener(notifications);
 
+  // IAM and STS: users, keys, roles, policies and role sessions, in the metadata database.
+  const iamStore = new SqliteIamStore(db);
+  const sessionStore = new SqliteSessionStore(db);
+  const sessions = new StoreSessionIssuer({ sessions: sessionStore, clock });
+  sessions.sweep();
+  const credentials = new IamCredentialLookup({ iam: iamStore, sessions: sessionStore, clock, accountId: config.accountId });
+  const auth = new Authenticator({
+    mode: config.auth,
+    lookups: [new RootCredentialLookup(root.keys, rootPrincipal(config.accountId)), credentials],
+    clock: options.authClock ?? SYSTEM_CLOCK,
+    root: rootPrincipal(config.accountId),
+  });
+  // With auth off, environments keep placeholder keys (nothing checks them) and no sessions pile up.
+  const roleCredentials: RoleCredentialSource | undefined = auth.enabled ? new RoleCredentialSource(sessions) : undefined;
+  // SigV4 over the query body; the principal it names.
+  const principalOf: PrincipalOf = (req, body) => auth.verifyBody(req, body, 'query');
+
   const gateway = new Gateway({ host: config.host, port: config.port, logger });
-  const s3 = new S3Service({ objects, accountId: config.accountId, virtualHostSuffixes: config.s3.virtualHostSuffixes, logger, notifications });
+  const s3 = new S3Service({ objects, accountId: config.accountId, virtualHostSuffixes: config.s3.virtualHostSuffixes, logger, notifications, verify: (req) => auth.verifyS3(req) });
   // First for <bucket>.localhost hosts, whose paths are keys (and may look like Lambda's date paths).
   gateway.register(s3.virtualHosted);
-  gateway.register(new LogsService(logs, scope, logger));
+  // GET /metrics for Prometheus, unsigned; before S3, whose bucket "metrics" it would otherwise be.
+  gateway.register(metrics.prometheus);
+  gateway.register(new LogsService(logs, scope, logger, (req, read) => auth.verifyRequest(req, 'json', read), () => logsClock.now()));
+  // POST / signed for iam or sts (credential scope); before S3, which claims the rest.
+  gateway.register(new IamService({ store: iamStore, clock, accountId: config.accountId, principalOf, logger }));
+  const authorizer = new IamAuthorizer(iamStore);
+  gateway.register(new StsService({ roles: iamStore, sessions, canAssume: (trust, caller, roleArn) => authorizer.canAssume(trust, caller, roleArn), accountId: config.accountId, principalOf, logger }));
+  const secrets = new SecretsManager({ store: new SqliteSecretStore(db, key.cipher), clock, scope });
+  secrets.purge();
+  gateway.register(new SecretsService(secrets, logger, (req, read) => auth.verifyRequest(req, 'json', read)));
+  // CloudWatch metrics (RPC v2 CBOR by its /service/… path, JSON 1.0 by X-Amz-Target, query by POST / signed for monitoring); before S3.
+  gateway.register(new CloudWatchService({ metrics: metrics.query, clock, logger, verify: (req, family, read) => auth.verifyRequest(req, family, read) }));
   gateway.register(lambda);
   // Last: S3 claims every request the services above do not (it has no path prefix of its own).
   gateway.register(s3);
@@ -216,6 +300,9 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   provisioned.restore();
   // Events accepted before a restart (or a crash) run again now.
   queue.start();
+  // After listening, so a failed start leaves no timer holding the process.
+  const stopRetention = scheduleRetentionSweep(logs, logsClock, (err) => logger.error({ err }, 'log retention sweep failed'));
+  metrics.start();
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000) =>
@@ -228,11 +315,14 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
       closeSandboxHost(sandboxHost);
       gateway.destroyConnections();
       await stopped;
+      metrics.close();
+      metricsStore.close();
+      stopRetention();
       logs.close();
       store.close();
     })());
 
-  return { config, endpoint, logger, pool, lambda, logs, s3: objects, queue, eventConfigs, close };
+  return { config, endpoint, logger, pool, lambda, logs, s3: objects, queue, eventConfigs, credentials, sessions, auth, root: { keys: root.keys, file: root.file }, metrics: metrics.query, lambdaMetrics: metrics, close };
 }
 
 function logAdapter(logger: Logger) {

@@ -69,7 +69,8 @@ test('kill -9 right after the 202s loses no accepted Event invocation', async ()
   let seen: number[] = [];
   for (let i = 0; i < 150 && new Set(seen).size < N; i++) {
     await new Promise((r) => setTimeout(r, 200));
-    seen = await ranEvents(b.logs);
+    // The log group appears with the first event that runs.
+    seen = await ranEvents(b.logs).catch(() => seen);
   }
   assert.deepEqual([...new Set(seen)].sort((x, y) => x - y), [...Array(N).keys()], 'every accepted event ran');
   b.lambda.destroy();

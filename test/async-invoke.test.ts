@@ -24,7 +24,7 @@ import {
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startNimbus, type Nimbus } from '../src/main.ts';
 import { ManualClock } from '../src/sandbox/test-helpers.ts';
-import { TEST_CREDENTIALS } from './helpers/server.ts';
+import { TEST_CREDENTIALS, writeTestCredentials } from './helpers/server.ts';
 import { zipFiles } from './helpers/zip.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../bin/nimbus.js');
@@ -74,7 +74,7 @@ async function records(fn: string, count: number): Promise<Array<Record<string, 
 
 async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args, '--endpoint', nimbus.endpoint], { timeout: 30_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args, '--endpoint', nimbus.endpoint, '--data-dir', dataDir], { timeout: 30_000 });
     return { stdout, stderr, code: 0 };
   } catch (err) {
     const e = err as { stdout: string; stderr: string; code: number };
@@ -86,6 +86,7 @@ const THROWS = `exports.handler = async (e) => { throw new Error('boom ' + e.n);
 const RECORDS = `exports.handler = async (e) => { console.log('RECORD ' + JSON.stringify(e)); };`;
 
 before(async () => {
+  writeTestCredentials(dataDir);
   nimbus = await startNimbus({ port: 0, dataDir, logLevel: 'silent' }, { asyncClock: clock });
   const config = { endpoint: nimbus.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 };
   lambda = new LambdaClient(config);

@@ -233,7 +233,8 @@ describe('nimbus CLI against a running server', () => {
   let nimbus: Nimbus;
   let endpoint: string;
   let fnDir: string;
-  const at = () => ['--endpoint', endpoint];
+  // The CLI signs with the server's root credentials, read from its data dir.
+  const at = () => ['--endpoint', endpoint, '--data-dir', nimbus.config.dataDir];
 
   before(async () => {
     nimbus = await startNimbus({ port: 0, dataDir: await tempDir('nimbus-cli-data-'), logLevel: 'silent' });
@@ -441,7 +442,7 @@ describe('nimbus CLI against a running server', () => {
   });
 
   test('NIMBUS_ENDPOINT is used when --endpoint is not given', async () => {
-    const r = await runCli(['list'], { env: { NIMBUS_ENDPOINT: endpoint } });
+    const r = await runCli(['list'], { env: { NIMBUS_ENDPOINT: endpoint, NIMBUS_DATA_DIR: nimbus.config.dataDir } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^hello\s/m);
   });
@@ -451,9 +452,11 @@ describe('nimbus CLI without a server', () => {
   test('says the server cannot be reached, without a stack trace', async () => {
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
+    // Credentials from the environment: nothing is read from a data dir.
+    const keys = { AWS_ACCESS_KEY_ID: 'AKIDNOSERVER', AWS_SECRET_ACCESS_KEY: 'secret' };
     const [list, invoke] = await Promise.all([
-      runCli(['list', '--endpoint', endpoint]),
-      runCli(['invoke', 'hello', '--payload', '{}'], { env: { NIMBUS_ENDPOINT: endpoint } }),
+      runCli(['list', '--endpoint', endpoint], { env: keys }),
+      runCli(['invoke', 'hello', '--payload', '{}'], { env: { NIMBUS_ENDPOINT: endpoint, ...keys } }),
     ]);
     for (const r of [list, invoke]) {
       assert.equal(r.code, 1);
@@ -471,14 +474,21 @@ describe('nimbus server', () => {
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const endpoint = `http://127.0.0.1:${port}`;
-    const line = await waitForOutput(child.stdout!, /\n/);
+    const lines = await waitForOutput(child.stdout!, /nimbus CLI reads them[^\n]*\n/);
+    const creds = fs.readFileSync(path.join(dataDir, 'credentials'), 'utf8');
+    const id = /aws_access_key_id = (AKIA[A-Z2-7]{16})/.exec(creds)?.[1];
+    const secret = /aws_secret_access_key = ([A-Za-z0-9+/]{40})/.exec(creds)?.[1];
+    assert.ok(id && secret, creds);
     assert.equal(
-      line,
-      `Nimbus listening on ${endpoint} (data: ${dataDir}). Try: aws --endpoint-url ${endpoint} lambda list-functions\n`,
+      lines,
+      `Nimbus listening on ${endpoint} (data: ${dataDir}). Try: aws --endpoint-url ${endpoint} lambda list-functions\n` +
+        `Every request is verified with SigV4 against the root credentials in ${dataDir}/credentials (or IAM's keys). For the AWS CLI and SDKs:\n` +
+        `  export AWS_ACCESS_KEY_ID=${id} AWS_SECRET_ACCESS_KEY=${secret} AWS_DEFAULT_REGION=us-east-1\n` +
+        `  (or: export AWS_SHARED_CREDENTIALS_FILE=${dataDir}/credentials); the nimbus CLI reads them from the data dir itself.\n`,
     );
     assert.ok(fs.existsSync(path.join(dataDir, 'metadata.db')));
 
-    const list = await runCli(['list', '--endpoint', endpoint]);
+    const list = await runCli(['list', '--endpoint', endpoint, '--data-dir', dataDir]);
     assert.equal(list.code, 0, list.stderr);
     assert.equal(list.stdout, 'No functions.\n');
 

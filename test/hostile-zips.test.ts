@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { signedFetch } from './helpers/sign.ts';
 import { zipFiles } from './helpers/zip.ts';
 
 let server: TestServer;
@@ -19,7 +20,7 @@ after(() => server.close());
 const ROLE = 'arn:aws:iam::123456789012:role/r';
 
 async function createRaw(name: string, zip: Buffer): Promise<{ status: number; type: string | null; body: string }> {
-  const res = await fetch(`${server.endpoint}/2015-03-31/functions`, {
+  const res = await signedFetch(`${server.endpoint}/2015-03-31/functions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ FunctionName: name, Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: zip.toString('base64') } }),

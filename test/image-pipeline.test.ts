@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { startTestServer, AWS_CLI, type TestServer } from './helpers/server.ts';
+import { startTestServer, AWS_CLI, TEST_CREDENTIALS, type TestServer } from './helpers/server.ts';
 import { aws, awsCliSkipReason } from './helpers/aws-cli.ts';
 import { s3Client } from './helpers/s3.ts';
 
@@ -163,6 +163,8 @@ describe('examples/image-pipeline', { skip }, () => {
         NIMBUS_ENDPOINT: server.endpoint,
         MAX_WIDTH: String(maxWidth),
         AWS_CLI,
+        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
         AWS_CONFIG_FILE: '/dev/null',
         AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
         AWS_MAX_ATTEMPTS: '1',

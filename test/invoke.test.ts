@@ -12,6 +12,7 @@ import {
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { signedFetch } from './helpers/sign.ts';
 import { zipFiles, type FileMap } from './helpers/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda_basic_execution';
@@ -194,7 +195,7 @@ describe('payload limits and bad input', () => {
   });
 
   test('a form-encoded body is UnsupportedMediaTypeException 415', async () => {
-    const res = await fetch(`${server.endpoint}/2015-03-31/functions/echo/invocations`, {
+    const res = await signedFetch(`${server.endpoint}/2015-03-31/functions/echo/invocations`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'a=b',

@@ -19,6 +19,7 @@ import {
   type CreateFunctionCommandInput,
 } from '@aws-sdk/client-lambda';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { signedFetch } from './helpers/sign.ts';
 import { zipFiles } from './helpers/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda_basic_execution';
@@ -279,7 +280,7 @@ describe('waiters, delete, account settings', () => {
 
 describe('wire details', () => {
   test('errors carry x-amzn-ErrorType and a {Type, Message} body', async () => {
-    const res = await fetch(`${server.endpoint}/2015-03-31/functions/missing/configuration`);
+    const res = await signedFetch(`${server.endpoint}/2015-03-31/functions/missing/configuration`);
     assert.equal(res.status, 404);
     assert.equal(res.headers.get('x-amzn-errortype'), 'ResourceNotFoundException');
     assert.ok(res.headers.get('x-amzn-requestid'));
@@ -289,13 +290,13 @@ describe('wire details', () => {
   });
 
   test('a body that is not JSON is InvalidRequestContentException, not a 500', async () => {
-    const res = await fetch(`${server.endpoint}/2015-03-31/functions`, { method: 'POST', body: '{nope', headers: { 'content-type': 'application/json' } });
+    const res = await signedFetch(`${server.endpoint}/2015-03-31/functions`, { method: 'POST', body: '{nope', headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 400);
     assert.equal(res.headers.get('x-amzn-errortype'), 'InvalidRequestContentException');
   });
 
   test('fields of the wrong type are a 400, not a 500', async () => {
-    const res = await fetch(`${server.endpoint}/2015-03-31/functions`, {
+    const res = await signedFetch(`${server.endpoint}/2015-03-31/functions`, {
       method: 'POST',
       body: JSON.stringify({ FunctionName: 'typed', Role: ROLE, Runtime: 'nodejs20.x', Handler: 'index.handler', Code: { ZipFile: 5 }, MemorySize: 'big' }),
     });
@@ -304,7 +305,7 @@ describe('wire details', () => {
   });
 
   test('an unknown path is a 404 in the same shape', async () => {
-    const res = await fetch(`${server.endpoint}/2015-03-31/nothing-here`);
+    const res = await signedFetch(`${server.endpoint}/2015-03-31/nothing-here`);
     assert.equal(res.status, 404);
     assert.ok(res.headers.get('x-amzn-errortype'));
   });

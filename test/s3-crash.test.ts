@@ -15,6 +15,7 @@ import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, He
 import { startTestServer } from './helpers/server.ts';
 import { startServerProcess as startServerProcess_ } from './helpers/process.ts';
 import { s3Client } from './helpers/s3.ts';
+import { signHeaders } from './helpers/sign.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-s3-crash-'));
 const children: ChildProcess[] = [];
@@ -44,12 +45,12 @@ test('kill -9 mid-upload: the object never appears, finished objects survive, le
   // Two uploads in flight when the server dies: a new key, and an overwrite of an existing one.
   const tmpDir = path.join(dataDir, 's3', 'tmp');
   const url = new URL(server.endpoint);
-  const inflight = ['half.bin', 'replaced.bin'].map((key) => {
-    const req = http.request({ host: url.hostname, port: url.port, method: 'PUT', path: `/crash/${key}`, headers: { 'Content-Length': 64 * 1024 * 1024 } });
+  const inflight = await Promise.all(['half.bin', 'replaced.bin'].map(async (key) => {
+    const req = http.request({ host: url.hostname, port: url.port, method: 'PUT', path: `/crash/${key}`, headers: await signHeaders(server.endpoint, { method: 'PUT', path: `/crash/${key}`, headers: { 'Content-Length': 64 * 1024 * 1024 } }) });
     req.on('error', () => {});
     req.write(randomBytes(8 * 1024 * 1024));
     return req;
-  });
+  }));
   const deadline = Date.now() + 10_000;
   while (filesUnder(tmpDir).filter((f) => fs.statSync(f).size > 0).length < 2) {
     assert.ok(Date.now() < deadline, 'both uploads reach their temporary files');

@@ -97,6 +97,12 @@ describe('S3 wire formats', () => {
   });
 
   test('signed chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]) are decoded; a wrong trailer is BadDigest', async () => {
+    // The framing, not the chunk signatures (test/auth.test.ts verifies those): placeholder signatures, auth off.
+    const off = await startTestServer({ auth: 'off' });
+    after(() => off.close());
+    await rawRequest(off.endpoint, { method: 'PUT', path: '/wire', sign: false });
+    const put = (key: string, headers: Record<string, string | number>, body: Buffer | Buffer[]) => rawRequest(off.endpoint, { method: 'PUT', path: `/wire/${key}`, headers, body, sign: false });
+    const get = (key: string) => rawRequest(off.endpoint, { method: 'GET', path: `/wire/${key}`, sign: false });
     const data = randomBytes(100_000);
     const base = { 'Content-Encoding': 'aws-chunked', 'x-amz-decoded-content-length': data.length };
     // One buffer: sent with a Content-Length of the encoded body, as signing clients do.

@@ -16,7 +16,7 @@ import { closeSandboxHost, detectSandboxHost } from '../src/sandbox/index.ts';
 import { PROJECT_ROOT } from '../src/sandbox/runtime-modules.ts';
 import { skipUnless } from '../src/sandbox/test-helpers.ts';
 import { s3Client } from './helpers/s3.ts';
-import { TEST_CREDENTIALS } from './helpers/server.ts';
+import { TEST_CREDENTIALS, writeTestCredentials } from './helpers/server.ts';
 import { zipFiles, type FileMap } from './helpers/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/r';
@@ -108,6 +108,7 @@ for (const mode of ['bubblewrap', 'plain processes'] as const) {
       // Set on the server's own process: it must not reach the sandboxes.
       process.env.NODE_EXTRA_CA_CERTS = '/etc/ssl/certs/ca-certificates.crt';
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-sdk-'));
+      writeTestCredentials(dataDir);
       nimbus = await startNimbus({ port: 0, dataDir, logLevel: 'silent' }, { sandbox: { bwrap, cgroup: false } });
       lambda = new LambdaClient({ endpoint: nimbus.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 });
     });

@@ -8,6 +8,7 @@
 #   UPLOADS_BUCKET, PROCESSED_BUCKET, FAILURES_BUCKET   (default uploads, processed, failures)
 #   FUNCTION_NAME, FAILURE_FUNCTION_NAME                (default image-resize, image-failures)
 #   AWS_CLI           the AWS CLI v2 (default /usr/bin/aws, else aws on PATH)
+#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   credentials (default: the root credentials in $NIMBUS_DATA_DIR, else ./.nimbus)
 set -euo pipefail
 shopt -s inherit_errexit  # so a failing command inside $(...) stops the script too
 started=$SECONDS
@@ -20,12 +21,17 @@ processed=${PROCESSED_BUCKET:-processed}
 failures=${FAILURES_BUCKET:-failures}
 fn=${FUNCTION_NAME:-image-resize}
 failure_fn=${FAILURE_FUNCTION_NAME:-image-failures}
-# Nimbus does not check the role (nor, yet, credentials), but the API wants one.
+# Nimbus does not check the role yet (its functions get credentials of a session of it), but the API wants one.
 role=${ROLE_ARN:-arn:aws:iam::123456789012:role/lambda_basic_execution}
 
-# Nimbus accepts any credentials; the CLI still wants some.
-export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-nimbus}
-export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-nimbus}
+# Nimbus verifies every request: sign with the credentials in the environment, else with the
+# root credentials the server keeps in its data dir (NIMBUS_DATA_DIR, default .nimbus at the repository root).
+if [ -z "${AWS_ACCESS_KEY_ID:-}" ] || [ -z "${AWS_SECRET_ACCESS_KEY:-}" ]; then
+  creds=${NIMBUS_DATA_DIR:-$here/../../.nimbus}/credentials
+  [ -r "$creds" ] || { echo "deploy.sh: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (nimbus server prints them at start-up), or NIMBUS_DATA_DIR to the server's data dir ($creds is missing)" >&2; exit 1; }
+  export AWS_SHARED_CREDENTIALS_FILE=$creds
+  unset AWS_PROFILE
+fi
 export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}
 export AWS_PAGER=""
 region=$AWS_DEFAULT_REGION

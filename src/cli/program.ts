@@ -7,6 +7,7 @@ import { registerInvoke } from './commands/invoke.ts';
 import { registerList } from './commands/list.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerServer } from './commands/server.ts';
+import { registerUsage } from './commands/usage.ts';
 
 export const VERSION = '0.1.0';
 
@@ -25,5 +26,6 @@ export function createProgram(): Command {
   registerDelete(program);
   registerLogs(program);
   registerEvents(program);
+  registerUsage(program);
   return program;
 }

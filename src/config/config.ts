@@ -54,6 +54,40 @@ export const ConfigSchema = z.object({
       virtualHostSuffixes: z.array(z.string().min(1)).default(['s3.localhost', 'localhost']),
     })
     .prefault({}),
+  /** Function logs (logs.db). */
+  logs: z
+    .object({
+      /**
+       * Total bytes of log events kept (messages + 26 bytes each, as CloudWatch Logs sizes
+       * events); past it the oldest events are deleted and counted as dropped.
+       */
+      maxBytes: z.number().int().min(1024 * 1024).default(1024 ** 3),
+    })
+    .prefault({}),
+  /** Lambda metrics (1-minute rows in <dataDir>/metrics.db) and metered usage. */
+  metrics: z
+    .object({
+      /** Minutes older than this are swept (CloudWatch keeps 1-minute data 15 days). */
+      retentionDays: z.number().int().min(1).max(455).default(15),
+      /** How often in-memory minutes are written to metrics.db. */
+      flushIntervalMs: z.number().int().min(100).default(10_000),
+      /**
+       * What `nimbus usage` prices with: USD per GB-second and per million requests.
+       * Default: AWS's us-east-1 on-demand prices, https://aws.amazon.com/lambda/pricing/
+       */
+      prices: z
+        .object({
+          x86_64: z.object({ gbSecond: z.number().min(0).default(0.0000166667), perMillionRequests: z.number().min(0).default(0.2) }).prefault({}),
+          arm64: z.object({ gbSecond: z.number().min(0).default(0.0000133334), perMillionRequests: z.number().min(0).default(0.2) }).prefault({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /**
+   * SigV4 authentication of every request. 'off' makes every request the root principal,
+   * signed or not: for throwaway local use only (start-up says so loudly).
+   */
+  auth: z.enum(['on', 'off']).default('on'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -67,5 +101,10 @@ export function parseConfig(input: ConfigInput): Config {
   Object.freeze(parsed.limits);
   Object.freeze(parsed.s3.virtualHostSuffixes);
   Object.freeze(parsed.s3);
+  Object.freeze(parsed.metrics.prices.x86_64);
+  Object.freeze(parsed.metrics.prices.arm64);
+  Object.freeze(parsed.metrics.prices);
+  Object.freeze(parsed.metrics);
+  Object.freeze(parsed.logs);
   return Object.freeze(parsed);
 }

@@ -6,6 +6,7 @@ import { LAMBDA_ERRORS, TooManyRequestsException } from './lambda-errors.ts';
 import { JSON_ERRORS } from './json-errors.ts';
 import { S3_ERRORS } from './s3-errors.ts';
 import { QUERY_ERRORS } from './query-errors.ts';
+import { CLOUDWATCH_ERRORS } from './cloudwatch-errors.ts';
 
 const docs = fs.readFileSync(path.resolve(import.meta.dirname, '../../docs/errors.md'), 'utf8');
 
@@ -44,6 +45,16 @@ test('every IAM/STS (query protocol) wire error has its class name as code and i
     assert.equal(err.code, Cls.name);
     assert.equal(err.type, err.status >= 500 ? 'Receiver' : 'Sender');
     assert.ok(section.includes(`\`${Cls.name}\` | ${err.status}`), `${Cls.name} (${err.status}) is listed in the IAM and STS section of docs/errors.md`);
+  }
+});
+
+test('every CloudWatch wire error has its class name as code and is documented', () => {
+  const section = docs.slice(docs.indexOf('## CloudWatch'));
+  for (const Cls of CLOUDWATCH_ERRORS) {
+    const err = new Cls('m');
+    assert.equal(err.code, Cls.name);
+    assert.equal(err.type, err.status >= 500 ? 'Receiver' : 'Sender');
+    assert.ok(section.includes(`\`${Cls.name}\` | ${err.status}`), `${Cls.name} (${err.status}) is listed in the CloudWatch section of docs/errors.md`);
   }
 });
 

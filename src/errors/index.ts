@@ -4,4 +4,6 @@ export * as JsonErrors from './json-errors.ts';
 export * as S3Errors from './s3-errors.ts';
 // Namespaced: IAM/STS codes (AccessDenied, ValidationError...) are generic words.
 export * as QueryErrors from './query-errors.ts';
+// Namespaced: CloudWatch's codes (InvalidParameterValue, MissingAction...) overlap the other families'.
+export * as CloudWatchErrors from './cloudwatch-errors.ts';
 export { INTERNAL_CODES, InternalError, type InternalCode } from './internal.ts';

@@ -28,6 +28,12 @@ export class DecryptionFailure extends JsonProtocolError {}
 export class InternalServiceError extends JsonProtocolError {
   override readonly status = 500;
 }
+// Authentication (SigV4): the JSON front end answers these with 400.
+export class MissingAuthenticationTokenException extends JsonProtocolError {}
+export class IncompleteSignatureException extends JsonProtocolError {}
+export class InvalidSignatureException extends JsonProtocolError {}
+export class UnrecognizedClientException extends JsonProtocolError {}
+export class ExpiredTokenException extends JsonProtocolError {}
 
 export const JSON_ERRORS = [
   ResourceNotFoundException,
@@ -42,4 +48,9 @@ export const JSON_ERRORS = [
   ValidationException,
   DecryptionFailure,
   InternalServiceError,
+  MissingAuthenticationTokenException,
+  IncompleteSignatureException,
+  InvalidSignatureException,
+  UnrecognizedClientException,
+  ExpiredTokenException,
 ] as const;

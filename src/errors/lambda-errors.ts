@@ -98,6 +98,27 @@ export class UnknownOperationException extends LambdaError {
 }
 
 /** Every wire error class; a test checks each code equals its name and is documented. */
+// Authentication (SigV4), answered by Lambda's front end before any action runs.
+export class MissingAuthenticationTokenException extends LambdaError {
+  readonly status = 403;
+}
+
+export class IncompleteSignatureException extends LambdaError {
+  readonly status = 400;
+}
+
+export class InvalidSignatureException extends LambdaError {
+  readonly status = 403;
+}
+
+export class UnrecognizedClientException extends LambdaError {
+  readonly status = 403;
+}
+
+export class ExpiredTokenException extends LambdaError {
+  readonly status = 403;
+}
+
 export const LAMBDA_ERRORS = [
   ResourceNotFoundException,
   ResourceConflictException,
@@ -111,4 +132,9 @@ export const LAMBDA_ERRORS = [
   TooManyRequestsException,
   ServiceException,
   UnknownOperationException,
+  MissingAuthenticationTokenException,
+  IncompleteSignatureException,
+  InvalidSignatureException,
+  UnrecognizedClientException,
+  ExpiredTokenException,
 ] as const;

@@ -70,6 +70,15 @@ export class NoSuchUpload extends s3Error(
 export class NotImplemented extends s3Error(501, 'A header you provided implies functionality that is not implemented') {}
 export class PreconditionFailed extends s3Error(412, 'At least one of the pre-conditions you specified did not hold') {}
 export class XAmzContentSHA256Mismatch extends s3Error(400, "The provided 'x-amz-content-sha256' header does not match what was computed.") {}
+// Authentication (SigV4).
+export class AccessDenied extends s3Error(403, 'Access Denied') {}
+export class AuthorizationHeaderMalformed extends s3Error(400, 'The authorization header is malformed.') {}
+export class AuthorizationQueryParametersError extends s3Error(400, 'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.') {}
+export class ExpiredToken extends s3Error(400, 'The provided token has expired.') {}
+export class InvalidAccessKeyId extends s3Error(403, 'The AWS Access Key Id you provided does not exist in our records.') {}
+export class InvalidToken extends s3Error(400, 'The provided token is malformed or otherwise invalid.') {}
+export class RequestTimeTooSkewed extends s3Error(403, 'The difference between the request time and the current time is too large.') {}
+export class SignatureDoesNotMatch extends s3Error(403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.') {}
 
 /** Every S3 wire error class; a test checks each code equals its name and is documented. */
 export const S3_ERRORS = [
@@ -102,4 +111,12 @@ export const S3_ERRORS = [
   NotImplemented,
   PreconditionFailed,
   XAmzContentSHA256Mismatch,
+  AccessDenied,
+  AuthorizationHeaderMalformed,
+  AuthorizationQueryParametersError,
+  ExpiredToken,
+  InvalidAccessKeyId,
+  InvalidToken,
+  RequestTimeTooSkewed,
+  SignatureDoesNotMatch,
 ] as const;

@@ -1,3 +1,3 @@
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { readBody, BodyTooLargeError } from './body.ts';
-export type { Service } from './types.ts';
+export type { Service, VerifyRequest } from './types.ts';

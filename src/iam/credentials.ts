@@ -19,14 +19,15 @@ export function parseRoleArn(arn: string): { accountId: string; path: string; na
   return m ? { accountId: m[1]!, path: m[2]!, name: m[3]! } : undefined;
 }
 
-/** Finds IAM users' access keys (AKIA…) and unexpired sessions (ASIA…) by access key id. */
+/** Finds IAM users' access keys (AKIA…) and role sessions (ASIA…, expired ones too: SigV4 answers ExpiredToken) by access key id. */
 export class IamCredentialLookup implements CredentialLookup {
   constructor(private readonly deps: { readonly iam: Pick<IamStore, 'accessKey' | 'user'>; readonly sessions: SessionStore; readonly clock: Clock; readonly accountId: string }) {}
 
   find(id: string): SigningCredential | undefined {
     if (id.startsWith(ID_PREFIX.sessionKey)) {
       const s = this.deps.sessions.get(id);
-      if (!s || s.expiresAt <= this.deps.clock.now()) return undefined;
+      // Expired sessions are still found (until swept): SigV4 answers ExpiredToken for them, not an unknown key.
+      if (!s) return undefined;
       return { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey, sessionToken: s.sessionToken, expiresAt: s.expiresAt, principal: JSON.parse(s.principal) as Principal };
     }
     const key = this.deps.iam.accessKey(id);

@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
  */
 import { BlockList, isIP } from 'node:net';
-import { parseDateValue, type ConditionEntry, type ConditionOperator } from './policy-document.ts';
+import { parseDateValue, type ConditionEntry, type ConditionOperator } from './policy-parser.ts';
 import { globMatch, splitArn, substituteVariables, type ContextKeys } from './policy-match.ts';
 
 /**

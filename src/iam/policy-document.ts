@@ -1,4 +1,5 @@
 import { QueryErrors } from '../errors/index.ts';
+import { MalformedPolicyDocumentError, parsePolicy } from './policy-parser.ts';
 
 /**
  * Grammar checks on a JSON policy document, the ones IAM makes before storing one
@@ -39,6 +40,13 @@ export function parsePolicyDocument(text: string, kind: PolicyKind): Record<stri
   const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement === undefined ? [] : [doc.Statement];
   if (statements.length === 0) throw malformed('Syntax errors in policy.');
   for (const s of statements) checkStatement(s, kind);
+  // And what IAM stores is exactly what the policy engine can evaluate later.
+  try {
+    parsePolicy(text, kind);
+  } catch (err) {
+    if (err instanceof MalformedPolicyDocumentError) throw malformed(err.message);
+    throw err;
+  }
   return doc;
 }
 

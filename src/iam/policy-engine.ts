@@ -5,7 +5,7 @@
  * Pure: no I/O, no clock (aws:CurrentTime comes in the request context).
  */
 import type { Principal } from '../auth/types.ts';
-import type { PolicyDocument, PolicyStatement, PrincipalBlock } from './policy-document.ts';
+import type { PolicyDocument, PolicyStatement, PrincipalBlock } from './policy-parser.ts';
 import { conditionsHold } from './policy-conditions.ts';
 import { ContextKeys, globMatch, type RequestContext } from './policy-match.ts';
 

@@ -46,6 +46,11 @@ export class ConcurrencyLimiter {
     return this.#total;
   }
 
+  /** Invocations running on the unreserved pool (UnreservedConcurrentExecutions). */
+  get unreservedRunning(): number {
+    return this.#unreservedRunning;
+  }
+
   runningOf(functionName: string): number {
     return this.#running.get(functionName) ?? 0;
   }

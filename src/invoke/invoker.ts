@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ThrottleReason } from '../errors/index.ts';
 import { TooManyRequestsException } from '../errors/index.ts';
+import type { InvocationMetrics } from '../metrics/index.ts';
 import type { FunctionSpec, InvokeResult, SandboxPool } from '../sandbox/index.ts';
 import type { ConcurrencyLimiter } from './concurrency.ts';
 
@@ -9,6 +10,8 @@ export interface ResolvedFunction {
   readonly spec: FunctionSpec;
   /** Version that runs: "$LATEST" or a number (X-Amz-Executed-Version). */
   readonly executedVersion: string;
+  /** The function's Architectures[0] (metered usage prices by it); x86_64 when absent. */
+  readonly architecture?: string;
 }
 
 /** Looks a function up by name or ARN and optional qualifier; throws the API's 404. */
@@ -25,6 +28,8 @@ export interface InvokerOptions {
   readonly pool: Pick<SandboxPool, 'invoke'>;
   /** Account limit and per-function reservations. */
   readonly limiter: ConcurrencyLimiter;
+  /** Invocations, errors, throttles, durations, concurrency and billed usage (src/metrics). */
+  readonly metrics?: InvocationMetrics;
 }
 
 /**
@@ -45,7 +50,10 @@ export class Invoker {
   /** A synchronous invocation: throttled at once when the function or account is at its limit. */
   async invoke(fn: ResolvedFunction, payload: Buffer, opts: InvokeOptions): Promise<InvokeResult> {
     const throttled = this.options.limiter.tryAcquire(fn.spec.functionName);
-    if (throttled) throw new TooManyRequestsException('Rate Exceeded.', throttled);
+    if (throttled) {
+      this.options.metrics?.throttled(fn, opts.invokedFunctionArn);
+      throw new TooManyRequestsException('Rate Exceeded.', throttled);
+    }
     return this.runAcquired(fn, payload, opts.requestId ?? randomUUID(), opts);
   }
 
@@ -67,17 +75,21 @@ export class Invoker {
 
   /** Runs an invocation whose concurrency slot is already taken, and gives the slot back. */
   async runAcquired(fn: ResolvedFunction, payload: Buffer, requestId: string, opts: InvokeOptions): Promise<InvokeResult> {
+    const metrics = this.options.metrics;
+    const target = metrics?.started(fn, opts.invokedFunctionArn);
+    let result: InvokeResult | undefined;
     try {
-      return await this.options.pool.invoke(fn.spec, {
+      return (result = await this.options.pool.invoke(fn.spec, {
         requestId,
         payload,
         invokedFunctionArn: opts.invokedFunctionArn,
         traceId: traceId(),
         ...(opts.clientContext !== undefined ? { clientContext: opts.clientContext } : {}),
         ...(opts.wantLogTail ? { wantLogTail: true } : {}),
-      });
+      }));
     } finally {
       this.options.limiter.release(fn.spec.functionName);
+      if (target) metrics!.finished(target, fn, result);
       this.#afterRelease();
     }
   }

@@ -11,7 +11,8 @@ import {
 import type { CreateFunctionBody, UpdateFunctionCodeBody, UpdateFunctionConfigurationBody } from './schemas.ts';
 import { CodeCache, digestZip } from './code-package.ts';
 import type { LayerAttacher } from './layer-service.ts';
-import { functionArn, lastModifiedNow, logGroupName, parseFunctionRef, type Scope } from './names.ts';
+import { functionArn, lastModifiedNow, parseFunctionRef, type Scope } from './names.ts';
+import { logGroupOf, resolveLoggingConfig } from './logging-config.ts';
 
 export interface FunctionServiceDeps {
   readonly store: MetadataStore;
@@ -69,6 +70,7 @@ export class FunctionService {
       throw new ResourceConflictException(`Function already exist: ${ref.name}`);
     }
     const layers = this.#resolveLayers(body.Layers);
+    const loggingConfig = resolveLoggingConfig(body.LoggingConfig, undefined);
     const code = await this.#storeCode(body.Code);
     await this.#checkLayers(code.key, layers);
     const now = this.deps.clock.now();
@@ -91,6 +93,7 @@ export class FunctionService {
       revisionId: randomUUID(),
       tags: body.Tags ?? {},
       ...(layers.length > 0 ? { layers } : {}),
+      ...(loggingConfig ? { loggingConfig } : {}),
     };
     if (!this.deps.store.createFunction(record)) {
       throw new ResourceConflictException(`Function already exist: ${ref.name}`);
@@ -134,6 +137,7 @@ export class FunctionService {
       environment: body.Environment ? (body.Environment.Variables ?? {}) : current.environment,
       ephemeralStorage: body.EphemeralStorage?.Size ?? current.ephemeralStorage,
       layers: layers.length > 0 ? layers : undefined,
+      loggingConfig: resolveLoggingConfig(body.LoggingConfig, current.loggingConfig),
       lastModified: lastModifiedNow(this.deps.clock.now()),
       revisionId: randomUUID(),
     };
@@ -185,7 +189,7 @@ export class FunctionService {
   }
 
   logGroupOf(record: FunctionRecord): string {
-    return logGroupName(record.name);
+    return logGroupOf(record);
   }
 
   #requireLatest(functionName: string): FunctionRecord {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
-import { BodyTooLargeError, readBody } from '../gateway/index.ts';
+import { BodyTooLargeError, readBody, type VerifyRequest } from '../gateway/index.ts';
 import { LambdaError, RequestTooLargeException, ServiceException, UnknownOperationException } from '../errors/index.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -67,6 +67,8 @@ export class RestJsonRouter {
   constructor(
     private readonly logger: Logger,
     private readonly authorize: Authorizer = ALLOW_ALL,
+    /** SigV4: run on every call before its handler; it reads the body (up to the route's limit) to check the signature over it. */
+    private readonly verify?: VerifyRequest,
   ) {}
 
   readonly #byPath = new Map<string, Route[]>();
@@ -104,6 +106,7 @@ export class RestJsonRouter {
         req.resume();
         throw new UnknownOperationException(`Unknown operation ${req.method} ${url.pathname}${url.search}`);
       }
+      const verified = this.verify ? await this.verify(req, () => readLimited(req, route)) : undefined;
       const params: Record<string, string> = {};
       for (const [k, v] of Object.entries(found.params)) if (v !== undefined) params[k] = decodeURIComponent(v);
       const ctx: RouteContext = {
@@ -112,7 +115,7 @@ export class RestJsonRouter {
         query: url.searchParams,
         requestId,
         baseUrl: `http://${req.headers.host ?? 'localhost'}`,
-        body: () => readLimited(req, route),
+        body: verified ? () => Promise.resolve(verified) : () => readLimited(req, route),
       };
       await this.authorize(route, ctx);
       const reply = await route.handle(ctx);

@@ -90,6 +90,28 @@ const architectures = z
 
 const description = z.string().max(256, { error: "Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 256" });
 
+/**
+ * LoggingConfig: log format, level filtering and log group.
+ * https://docs.aws.amazon.com/lambda/latest/api/API_LoggingConfig.html
+ */
+const enumOf = <const T extends readonly [string, ...string[]]>(field: string, values: T) =>
+  z.enum(values, { error: (i) => `Value '${String(i.input)}' at '${field}' failed to satisfy constraint: Member must satisfy enum value set: [${values.join(', ')}]` });
+export const LOG_GROUP_PATTERN = /^[.\-_/#A-Za-z0-9]+$/;
+const loggingConfig = z
+  .object({
+    LogFormat: enumOf('loggingConfig.logFormat', ['JSON', 'Text']).optional(),
+    ApplicationLogLevel: enumOf('loggingConfig.applicationLogLevel', ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']).optional(),
+    SystemLogLevel: enumOf('loggingConfig.systemLogLevel', ['DEBUG', 'INFO', 'WARN']).optional(),
+    LogGroup: z
+      .string()
+      .min(1, { error: "Value at 'loggingConfig.logGroup' failed to satisfy constraint: Member must have length greater than or equal to 1" })
+      .max(512, { error: "Value at 'loggingConfig.logGroup' failed to satisfy constraint: Member must have length less than or equal to 512" })
+      .regex(LOG_GROUP_PATTERN, { error: (i) => `Value '${String(i.input)}' at 'loggingConfig.logGroup' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+` })
+      .optional(),
+  })
+  .loose();
+export type LoggingConfigBody = z.infer<typeof loggingConfig>;
+
 /** Where code comes from: CreateFunction's Code object, UpdateFunctionCode's top level. */
 const codeSource = {
   ZipFile: z.string().optional(),
@@ -110,6 +132,7 @@ const configuration = {
   Environment: environment.optional(),
   EphemeralStorage: ephemeralStorage.optional(),
   Layers: layerArnList.optional(),
+  LoggingConfig: loggingConfig.optional(),
 };
 
 const tags = z.record(z.string(), z.string());

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Service } from '../gateway/index.ts';
+import type { Service, VerifyRequest } from '../gateway/index.ts';
 import type { Invoker, ResolvedFunction } from '../invoke/index.ts';
 import type { EventQueue } from '../queue/index.ts';
 import type { FunctionSpec } from '../sandbox/index.ts';
@@ -18,6 +18,7 @@ import { CODE_PATH_PREFIX, CodeLocationSigner } from './code-location.ts';
 import { RestJsonRouter, type Authorizer, type Route } from './router.ts';
 import { lambdaRoutes } from './routes.ts';
 import { EVENTS_PATH_PREFIX, eventAdminRoutes } from './event-admin-routes.ts';
+import { USAGE_PATH, usageRoutes, type UsageRouteDeps } from './usage-routes.ts';
 
 /** The pool key of a function version: environments are only shared within one. */
 export function envKeyOf(record: FunctionRecord): string {
@@ -45,6 +46,10 @@ export interface LambdaServiceDeps {
   readonly eventConfigs: EventInvokeConfigService;
   readonly policies: PolicyService;
   readonly authorize?: Authorizer;
+  /** SigV4 verification of every API call (and of /_nimbus/events); the code download links carry their own signature. */
+  readonly verify?: VerifyRequest;
+  /** Metered usage for GET /_nimbus/usage (`nimbus usage`). */
+  readonly usage?: UsageRouteDeps['usage'];
 }
 
 /** The Lambda REST API on the gateway, plus the presigned code download links it hands out. */
@@ -57,7 +62,7 @@ export class LambdaService implements Service {
 
   constructor(private readonly deps: LambdaServiceDeps) {
     this.#signer = new CodeLocationSigner(deps.now);
-    this.#router = new RestJsonRouter(deps.logger, deps.authorize);
+    this.#router = new RestJsonRouter(deps.logger, deps.authorize, deps.verify);
     for (const route of lambdaRoutes({
       config: deps.config,
       functions: deps.functions,
@@ -76,7 +81,7 @@ export class LambdaService implements Service {
     })) {
       this.#router.add(route);
     }
-    this.#admin = new RestJsonRouter(deps.logger, deps.authorize);
+    this.#admin = new RestJsonRouter(deps.logger, deps.authorize, deps.verify);
     for (const route of eventAdminRoutes({
       queue: deps.queue,
       scope: deps.functions.scope,
@@ -84,6 +89,7 @@ export class LambdaService implements Service {
     })) {
       this.#admin.add(route);
     }
+    if (deps.usage) for (const route of usageRoutes({ usage: deps.usage, scope: deps.functions.scope })) this.#admin.add(route);
   }
 
   /** The route table (IAM action and resource per action). */
@@ -92,12 +98,12 @@ export class LambdaService implements Service {
   }
 
   matches(_req: IncomingMessage, path: string): boolean {
-    return LAMBDA_PATH.test(path) || path.startsWith(CODE_PATH_PREFIX) || path.startsWith(EVENTS_PATH_PREFIX);
+    return LAMBDA_PATH.test(path) || path.startsWith(CODE_PATH_PREFIX) || path.startsWith(EVENTS_PATH_PREFIX) || path === USAGE_PATH;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (url.pathname.startsWith(CODE_PATH_PREFIX)) return this.#download(req, res, url);
-    if (url.pathname.startsWith(EVENTS_PATH_PREFIX)) return this.#admin.handle(req, res, url);
+    if (url.pathname.startsWith(EVENTS_PATH_PREFIX) || url.pathname === USAGE_PATH) return this.#admin.handle(req, res, url);
     return this.#router.handle(req, res, url);
   }
 
@@ -105,7 +111,7 @@ export class LambdaService implements Service {
   async resolve(functionName: string, qualifier?: string): Promise<ResolvedFunction> {
     // $LATEST, a published version, or an alias (a weighted one picks its version here).
     const record = this.deps.versions.resolveForInvoke(functionName, qualifier);
-    return { executedVersion: record.version, spec: await this.specOf(record) };
+    return { executedVersion: record.version, spec: await this.specOf(record), architecture: record.architectures[0] ?? 'x86_64' };
   }
 
   /** What the sandbox pool needs to run one function version. */
@@ -126,7 +132,11 @@ export class LambdaService implements Service {
       ephemeralStorage: record.ephemeralStorage,
       environment: record.environment,
       logGroupName: functions.logGroupOf(record),
+      ...(record.loggingConfig?.logFormat === 'JSON'
+        ? { jsonLogging: { applicationLogLevel: record.loggingConfig.applicationLogLevel ?? 'INFO', systemLogLevel: record.loggingConfig.systemLogLevel ?? 'INFO' } }
+        : {}),
       region: config.region,
+      role: record.role,
       ...(this.deps.endpoint?.() ? { serviceEndpoint: this.deps.endpoint()! } : {}),
       ...(layersDir ? { layersDir } : {}),
     };

@@ -1,5 +1,6 @@
 import type { FunctionRecord } from '../storage/index.ts';
-import { functionArn, logGroupName, type Scope } from './names.ts';
+import { functionArn, type Scope } from './names.ts';
+import { loggingConfigShape } from './logging-config.ts';
 
 /**
  * FunctionConfiguration as AWS returns it.
@@ -33,6 +34,6 @@ export function toConfiguration(scope: Scope, r: FunctionRecord, qualifiedArn = 
     EphemeralStorage: { Size: r.ephemeralStorage },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     RuntimeVersionConfig: { RuntimeVersionArn: `arn:aws:lambda:${scope.region}::runtime:nimbus-${r.runtime}-node${process.versions.node}` },
-    LoggingConfig: { LogFormat: 'Text', LogGroup: logGroupName(r.name) },
+    LoggingConfig: loggingConfigShape(r),
   };
 }

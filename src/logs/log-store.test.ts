@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SqliteLogStore } from './log-store.ts';
-import { compileFilterPattern } from './filter-pattern.ts';
 
 const file = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-logs-')), 'logs.db');
 
@@ -28,10 +27,75 @@ test('appends are batched, then readable in time order, and survive reopening', 
   again.close();
 });
 
-test('filter patterns: terms, quoted phrases, exclusions', () => {
-  const m = compileFilterPattern('ERROR "disk full" -ignored');
-  assert.equal(m('ERROR: disk full on /tmp'), true);
-  assert.equal(m('ERROR: disk is full'), false);
-  assert.equal(m('ERROR: disk full, ignored'), false);
-  assert.equal(compileFilterPattern('')('anything'), true);
+
+test('retention: a sweep deletes events older than the group policy, and only those', () => {
+  const day = 86_400_000;
+  const now = Date.UTC(2024, 0, 10);
+  const store = new SqliteLogStore(file(), () => now);
+  store.append('/g/kept', 's', [{ timestamp: now - 5 * day, message: 'old but unlimited' }]);
+  store.append('/g/one', 's', [
+    { timestamp: now - 2 * day, message: 'two days old' },
+    { timestamp: now - day / 2, message: 'half a day old' },
+  ]);
+  assert.equal(store.setRetention('/g/one', 1), true);
+  assert.equal(store.setRetention('/g/none', 1), false);
+  assert.equal(store.group('/g/one')?.retentionDays, 1);
+  assert.equal(store.sweepRetention(now), 1);
+  assert.deepEqual(store.events({ group: '/g/one', limit: 10 }).map((e) => e.message), ['half a day old']);
+  assert.equal(store.streams('/g/one', { offset: 0, limit: 10 })[0]?.storedBytes, Buffer.byteLength('half a day old'));
+  assert.equal(store.events({ group: '/g/kept', limit: 10 }).length, 1);
+  assert.equal(store.sweepRetention(now + day), 1);
+  assert.equal(store.events({ group: '/g/one', limit: 10 }).length, 0);
+  store.setRetention('/g/one', null);
+  store.append('/g/one', 's', [{ timestamp: now - 30 * day, message: 'ancient' }]);
+  assert.equal(store.sweepRetention(now), 0);
+  store.close();
+});
+
+test('deleting a group or a stream removes their events and frees their bytes', () => {
+  const store = new SqliteLogStore(file(), () => 1000);
+  store.append('/g/a', 's1', [{ timestamp: 1, message: 'one' }]);
+  store.append('/g/a', 's2', [{ timestamp: 2, message: 'two' }]);
+  store.append('/g/b', 's1', [{ timestamp: 3, message: 'three' }]);
+  store.flush();
+  const total = store.totalBytes;
+  assert.equal(total, 3 + 3 + 5 + 3 * 26);
+  assert.equal(store.deleteStream('/g/a', 's2'), true);
+  assert.equal(store.deleteStream('/g/a', 's2'), false);
+  assert.equal(store.totalBytes, total - 29);
+  assert.equal(store.deleteGroup('/g/a'), true);
+  assert.equal(store.deleteGroup('/g/a'), false);
+  assert.equal(store.group('/g/a'), undefined);
+  assert.equal(store.events({ group: '/g/a', limit: 10 }).length, 0);
+  assert.equal(store.totalBytes, 5 + 26);
+  assert.equal(store.createGroup('/g/a'), true);
+  assert.equal(store.createGroup('/g/a'), false);
+  assert.equal(store.createStream('/g/a', 'x'), true);
+  assert.equal(store.createStream('/g/a', 'x'), false);
+  store.close();
+});
+
+test('the volume cap drops the oldest events first and counts them', () => {
+  const f = file();
+  const drops: number[] = [];
+  const maxBytes = 100_000;
+  const store = new SqliteLogStore(f, () => 1000, undefined, { maxBytes, onDrop: (n) => drops.push(n) });
+  const line = 'x'.repeat(974); // 1,000 bytes with the per-event overhead
+  for (let i = 0; i < 300; i++) store.append('/g', 's', [{ timestamp: i, message: `${String(i).padStart(4, '0')}${line.slice(4)}` }]);
+  store.flush();
+  assert.ok(store.totalBytes <= maxBytes, `${store.totalBytes}`);
+  assert.ok(store.droppedEvents >= 200, `${store.droppedEvents}`);
+  assert.equal(drops.reduce((a, b) => a + b, 0), store.droppedEvents);
+  const kept = store.events({ group: '/g', limit: 1000 });
+  assert.equal(kept.length + store.droppedEvents, 300);
+  assert.equal(kept[kept.length - 1]!.message.slice(0, 4), '0299');
+  assert.equal(kept[0]!.timestamp, 300 - kept.length);
+  const [s] = store.streams('/g', { offset: 0, limit: 1 });
+  assert.equal(s!.storedBytes, kept.length * 974);
+  assert.equal(s!.firstEvent, kept[0]!.timestamp);
+  store.close();
+  // The running total survives a restart.
+  const again = new SqliteLogStore(f, () => 1000, undefined, { maxBytes });
+  assert.equal(again.totalBytes, kept.length * 1000);
+  again.close();
 });

@@ -75,8 +75,25 @@ interface Pending {
 
 /** How long appended events may wait before they are written, in ms. */
 const FLUSH_DELAY_MS = 25;
-/** A batch this large is written at once. */
+/** A batch this large (events, or message bytes) is written at once: pending events stay small. */
 const FLUSH_BATCH = 1000;
+const FLUSH_BATCH_BYTES = 1024 * 1024;
+/**
+ * What one event costs against the volume cap besides its message, as CloudWatch Logs
+ * counts event sizes (message bytes + 26).
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html
+ */
+export const EVENT_OVERHEAD_BYTES = 26;
+/** Past the cap, the oldest events go until the store is this fraction of it, so a cap is not met on every batch. */
+const CAP_LOW_WATER = 0.9;
+const DAY_MS = 86_400_000;
+
+export interface LogStoreOptions {
+  /** Total bytes kept (messages + 26 per event); past it the oldest events are deleted. */
+  readonly maxBytes?: number;
+  /** Told when the cap dropped events (how many now, how many since start). */
+  readonly onDrop?: (dropped: number, total: number) => void;
+}
 
 /**
  * Function logs in their own SQLite file, so log writes never contend with metadata.
@@ -85,7 +102,13 @@ const FLUSH_BATCH = 1000;
 export class SqliteLogStore implements LogSink {
   readonly #db: Database.Database;
   #pending: Pending[] = [];
+  #pendingBytes = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Messages + per-event overhead of everything stored, for the volume cap. */
+  #totalBytes: number;
+  #droppedEvents = 0;
+  readonly #maxBytes: number;
+  readonly #onDrop: (dropped: number, total: number) => void;
   readonly #insertGroup;
   readonly #insertStream;
   readonly #touchStream;
@@ -96,9 +119,16 @@ export class SqliteLogStore implements LogSink {
     private readonly now: () => number = Date.now,
     /** Told when a background write fails; the batch is dropped so the invoke path never blocks on logs. */
     private readonly onError: (err: unknown, dropped: number) => void = () => {},
+    options: LogStoreOptions = {},
   ) {
     this.#db = openSqlite(file);
     this.#db.exec(SCHEMA);
+    this.#maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    this.#onDrop = options.onDrop ?? (() => {});
+    const usage = this.#db
+      .prepare('SELECT (SELECT COALESCE(SUM(stored_bytes), 0) FROM log_streams) AS bytes, (SELECT COUNT(*) FROM log_events) AS events')
+      .get() as { bytes: number; events: number };
+    this.#totalBytes = usage.bytes + usage.events * EVENT_OVERHEAD_BYTES;
     this.#insertGroup = this.#db.prepare('INSERT OR IGNORE INTO log_groups (name, created) VALUES (?, ?)');
     this.#insertStream = this.#db.prepare('INSERT OR IGNORE INTO log_streams (group_name, name, created) VALUES (?, ?, ?)');
     this.#touchStream = this.#db.prepare(
@@ -115,8 +145,11 @@ export class SqliteLogStore implements LogSink {
   }
 
   append(group: string, stream: string, events: ReadonlyArray<{ timestamp: number; message: string }>): void {
-    for (const e of events) this.#pending.push({ group, stream, timestamp: e.timestamp, message: e.message });
-    if (this.#pending.length >= FLUSH_BATCH) this.#backgroundFlush();
+    for (const e of events) {
+      this.#pending.push({ group, stream, timestamp: e.timestamp, message: e.message });
+      this.#pendingBytes += e.message.length;
+    }
+    if (this.#pending.length >= FLUSH_BATCH || this.#pendingBytes >= FLUSH_BATCH_BYTES) this.#backgroundFlush();
     else this.#timer ??= setTimeout(() => this.#backgroundFlush(), FLUSH_DELAY_MS);
   }
 
@@ -136,6 +169,7 @@ export class SqliteLogStore implements LogSink {
     if (this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
+    this.#pendingBytes = 0;
     const ingest = this.now();
     this.#db.transaction(() => {
       const streams = new Map<string, { group: string; stream: string; first: number; last: number; bytes: number }>();
@@ -156,8 +190,134 @@ export class SqliteLogStore implements LogSink {
         this.#insertGroup.run(s.group, ingest);
         this.#insertStream.run(s.group, s.stream, ingest);
         this.#touchStream.run({ first: s.first, last: s.last, ingest, bytes: s.bytes, group: s.group, stream: s.stream });
+        this.#totalBytes += s.bytes;
       }
+      this.#totalBytes += batch.length * EVENT_OVERHEAD_BYTES;
+      if (this.#totalBytes > this.#maxBytes) this.#enforceCap();
     })();
+  }
+
+  /** Events deleted by the volume cap since the store opened (for metrics). */
+  get droppedEvents(): number {
+    return this.#droppedEvents;
+  }
+
+  /** Written bytes as the cap counts them (messages + 26 per event); pending events are not in it yet. */
+  get totalBytes(): number {
+    return this.#totalBytes;
+  }
+
+  /** Deletes the oldest events (by arrival) until the store is back under the cap's low-water mark. */
+  #enforceCap(): void {
+    const excess = this.#totalBytes - Math.floor(this.#maxBytes * CAP_LOW_WATER);
+    const scan = this.#db.prepare(
+      `SELECT id, group_name AS "group", stream_name AS stream, length(CAST(message AS BLOB)) AS bytes
+       FROM log_events WHERE id > ? ORDER BY id LIMIT 1000`,
+    );
+    let freed = 0;
+    let count = 0;
+    let lastId = 0;
+    const perStream = new Map<string, { group: string; stream: string; bytes: number }>();
+    while (freed < excess) {
+      const rows = scan.all(lastId) as { id: number; group: string; stream: string; bytes: number }[];
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        lastId = r.id;
+        freed += r.bytes + EVENT_OVERHEAD_BYTES;
+        count++;
+        const key = `${r.group}\n${r.stream}`;
+        const s = perStream.get(key) ?? { group: r.group, stream: r.stream, bytes: 0 };
+        s.bytes += r.bytes;
+        perStream.set(key, s);
+        if (freed >= excess) break;
+      }
+    }
+    if (count === 0) return;
+    this.#db.prepare('DELETE FROM log_events WHERE id <= ?').run(lastId);
+    const shrink = this.#db.prepare(
+      `UPDATE log_streams SET stored_bytes = MAX(0, stored_bytes - @bytes),
+         first_event = (SELECT MIN(ts) FROM log_events e WHERE e.group_name = @group AND e.stream_name = @stream)
+       WHERE group_name = @group AND name = @stream`,
+    );
+    for (const s of perStream.values()) shrink.run(s);
+    this.#totalBytes -= freed;
+    this.#droppedEvents += count;
+    this.#onDrop(count, this.#droppedEvents);
+  }
+
+  /** CreateLogGroup: false when it exists. */
+  createGroup(name: string): boolean {
+    this.flush();
+    return this.#insertGroup.run(name, this.now()).changes > 0;
+  }
+
+  /** CreateLogStream: false when it exists (the group must exist). */
+  createStream(group: string, stream: string): boolean {
+    this.flush();
+    return this.#insertStream.run(group, stream, this.now()).changes > 0;
+  }
+
+  /** Deletes a group, its streams and events; false when there was none. */
+  deleteGroup(name: string): boolean {
+    this.flush();
+    return this.#db.transaction(() => {
+      const freed = this.#usage('group_name = ?', name);
+      this.#db.prepare('DELETE FROM log_events WHERE group_name = ?').run(name);
+      this.#db.prepare('DELETE FROM log_streams WHERE group_name = ?').run(name);
+      this.#totalBytes -= freed;
+      return this.#db.prepare('DELETE FROM log_groups WHERE name = ?').run(name).changes > 0;
+    })();
+  }
+
+  /** Deletes one stream and its events; false when there was none. */
+  deleteStream(group: string, stream: string): boolean {
+    this.flush();
+    return this.#db.transaction(() => {
+      const freed = this.#usage('group_name = ? AND stream_name = ?', group, stream);
+      this.#db.prepare('DELETE FROM log_events WHERE group_name = ? AND stream_name = ?').run(group, stream);
+      this.#totalBytes -= freed;
+      return this.#db.prepare('DELETE FROM log_streams WHERE group_name = ? AND name = ?').run(group, stream).changes > 0;
+    })();
+  }
+
+  /** PutRetentionPolicy / DeleteRetentionPolicy (null: never expire). */
+  setRetention(group: string, days: number | null): boolean {
+    this.flush();
+    return this.#db.prepare('UPDATE log_groups SET retention_days = ? WHERE name = ?').run(days, group).changes > 0;
+  }
+
+  /** Deletes events older than their group's retention, as of `now`; returns how many. */
+  sweepRetention(now = this.now()): number {
+    this.flush();
+    const groups = this.#db.prepare('SELECT name, retention_days AS days FROM log_groups WHERE retention_days IS NOT NULL').all() as { name: string; days: number }[];
+    let deleted = 0;
+    for (const g of groups) {
+      const cutoff = now - g.days * DAY_MS;
+      deleted += this.#db.transaction(() => {
+        const freed = this.#usage('group_name = ? AND ts < ?', g.name, cutoff);
+        const n = this.#db.prepare('DELETE FROM log_events WHERE group_name = ? AND ts < ?').run(g.name, cutoff).changes;
+        if (n === 0) return 0;
+        this.#totalBytes -= freed;
+        this.#db
+          .prepare(
+            `UPDATE log_streams SET
+               stored_bytes = COALESCE((SELECT SUM(length(CAST(message AS BLOB))) FROM log_events e WHERE e.group_name = log_streams.group_name AND e.stream_name = log_streams.name), 0),
+               first_event = (SELECT MIN(ts) FROM log_events e WHERE e.group_name = log_streams.group_name AND e.stream_name = log_streams.name)
+             WHERE group_name = ?`,
+          )
+          .run(g.name);
+        return n;
+      })();
+    }
+    return deleted;
+  }
+
+  /** Bytes (as the cap counts them) of the events a WHERE clause selects. */
+  #usage(where: string, ...params: unknown[]): number {
+    const row = this.#db
+      .prepare(`SELECT COALESCE(SUM(length(CAST(message AS BLOB))), 0) AS bytes, COUNT(*) AS n FROM log_events WHERE ${where}`)
+      .get(...params) as { bytes: number; n: number };
+    return row.bytes + row.n * EVENT_OVERHEAD_BYTES;
   }
 
   groups(prefix: string | undefined, after: string | undefined, limit: number): GroupInfo[] {

@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { readBody, type Service } from '../gateway/index.ts';
+import { readBody, type Service, type VerifyRequest } from '../gateway/index.ts';
 import { JsonErrors } from '../errors/index.ts';
 import type { SqliteLogStore, StoredEvent } from './log-store.ts';
-import { compileFilterPattern } from './filter-pattern.ts';
+import { compileFilterPattern, InvalidFilterPatternError } from './filter-pattern.ts';
+import { RETENTION_DAYS } from './retention.ts';
 
 const TARGET_PREFIX = 'Logs_20140328.';
-const BODY_MAX = 1024 * 1024;
+/** PutLogEvents' batch limit (1 MB of messages + 26 bytes each) leaves room for the JSON around it. */
+const BODY_MAX = 2 * 1024 * 1024;
+/**
+ * PutLogEvents: at most 10,000 events and 1,048,576 bytes (messages + 26 each) a call.
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html
+ */
+const PUT_EVENTS_MAX = 10_000;
+const PUT_BATCH_MAX_BYTES = 1_048_576;
+const EVENT_OVERHEAD = 26;
+const DAY_MS = 86_400_000;
 
 type Body = Record<string, unknown>;
 type Action = (body: Body) => unknown;
@@ -24,12 +34,23 @@ export class LogsService implements Service {
     private readonly store: SqliteLogStore,
     private readonly scope: { region: string; accountId: string },
     private readonly logger: Logger,
+    /** SigV4 over the body; without it nothing is checked. */
+    private readonly verify: VerifyRequest = (_req, read) => read(),
+    /** The clock retention and PutLogEvents' age checks read (the store's). */
+    private readonly now: () => number = Date.now,
   ) {
     this.#actions = {
       DescribeLogGroups: (b) => this.#describeLogGroups(b),
       DescribeLogStreams: (b) => this.#describeLogStreams(b),
       GetLogEvents: (b) => this.#getLogEvents(b),
       FilterLogEvents: (b) => this.#filterLogEvents(b),
+      CreateLogGroup: (b) => this.#createLogGroup(b),
+      DeleteLogGroup: (b) => this.#deleteLogGroup(b),
+      CreateLogStream: (b) => this.#createLogStream(b),
+      DeleteLogStream: (b) => this.#deleteLogStream(b),
+      PutLogEvents: (b) => this.#putLogEvents(b),
+      PutRetentionPolicy: (b) => this.#putRetentionPolicy(b),
+      DeleteRetentionPolicy: (b) => this.#deleteRetentionPolicy(b),
     };
   }
 
@@ -47,7 +68,7 @@ export class LogsService implements Service {
         req.resume();
         throw new JsonErrors.UnknownOperationException(`Unknown operation ${action}`);
       }
-      const raw = await readBody(req, BODY_MAX);
+      const raw = await this.verify(req, () => readBody(req, BODY_MAX));
       let body: Body;
       try {
         body = raw.length === 0 ? {} : (JSON.parse(raw.toString('utf8')) as Body);
@@ -183,7 +204,7 @@ export class LogsService implements Service {
     }
     const token = decodeToken(str(body, 'nextToken'));
     const after = Array.isArray(token) ? { timestamp: Number(token[0]), id: Number(token[1]) } : undefined;
-    const matches = compileFilterPattern(str(body, 'filterPattern') ?? '');
+    const matches = compilePattern(str(body, 'filterPattern') ?? '');
     const startTime = num(body, 'startTime');
     const endTime = num(body, 'endTime');
     const out: StoredEvent[] = [];
@@ -222,6 +243,144 @@ export class LogsService implements Service {
       ...(!exhausted && cursor ? { nextToken: encodeToken([cursor.timestamp, cursor.id]) } : {}),
     };
   }
+  // CreateLogGroup
+  #createLogGroup(body: Body) {
+    const name = groupName(body);
+    if (!this.store.createGroup(name)) throw new JsonErrors.ResourceAlreadyExistsException('The specified log group already exists');
+    return {};
+  }
+
+  // DeleteLogGroup
+  #deleteLogGroup(body: Body) {
+    const name = groupName(body);
+    if (!this.store.deleteGroup(name)) throw new JsonErrors.ResourceNotFoundException('The specified log group does not exist.');
+    return {};
+  }
+
+  // CreateLogStream
+  #createLogStream(body: Body) {
+    const group = groupName(body);
+    const stream = streamName(body);
+    if (!this.store.group(group)) throw new JsonErrors.ResourceNotFoundException('The specified log group does not exist.');
+    if (!this.store.createStream(group, stream)) throw new JsonErrors.ResourceAlreadyExistsException('The specified log stream already exists');
+    return {};
+  }
+
+  // DeleteLogStream
+  #deleteLogStream(body: Body) {
+    const group = groupName(body);
+    const stream = streamName(body);
+    if (!this.store.group(group)) throw new JsonErrors.ResourceNotFoundException('The specified log group does not exist.');
+    if (!this.store.deleteStream(group, stream)) throw new JsonErrors.ResourceNotFoundException('The specified log stream does not exist.');
+    return {};
+  }
+
+  // PutLogEvents
+  #putLogEvents(body: Body) {
+    const group = groupName(body);
+    const stream = streamName(body);
+    const events = body.logEvents;
+    if (!Array.isArray(events) || events.length < 1 || events.length > PUT_EVENTS_MAX) {
+      throw new JsonErrors.InvalidParameterException(`1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length between 1 and ${PUT_EVENTS_MAX}`);
+    }
+    let bytes = 0;
+    let previous = -Infinity;
+    const parsed = events.map((e: unknown, i: number) => {
+      const ev = (e ?? {}) as Body;
+      const timestamp = num(ev, 'timestamp');
+      const message = str(ev, 'message');
+      if (timestamp === undefined || message === undefined || message.length === 0) {
+        throw new JsonErrors.InvalidParameterException(`1 validation error detected: Value at 'logEvents.${i + 1}.member' failed to satisfy constraint: timestamp and a non-empty message are required`);
+      }
+      if (timestamp < previous) throw new JsonErrors.InvalidParameterException('Log events in a single PutLogEvents request must be in chronological order.');
+      previous = timestamp;
+      bytes += Buffer.byteLength(message) + EVENT_OVERHEAD;
+      return { timestamp, message };
+    });
+    if (bytes > PUT_BATCH_MAX_BYTES) {
+      throw new JsonErrors.InvalidParameterException(`Upload too large: ${bytes} bytes exceeds limit of ${PUT_BATCH_MAX_BYTES}`);
+    }
+    if (!this.store.group(group)) throw new JsonErrors.ResourceNotFoundException('The specified log group does not exist.');
+    if (!this.store.streamExists(group, stream)) throw new JsonErrors.ResourceNotFoundException('The specified log stream does not exist.');
+    // Events more than 14 days old (or past the group's retention) or 2 hours ahead are refused, as AWS does.
+    const now = this.now();
+    const retention = this.store.group(group)?.retentionDays;
+    const oldest = now - Math.min(14, retention ?? 14) * DAY_MS;
+    const newest = now + 2 * 60 * 60_000;
+    let tooOldEnd = 0;
+    while (tooOldEnd < parsed.length && parsed[tooOldEnd]!.timestamp < oldest) tooOldEnd++;
+    let tooNewStart = parsed.length;
+    while (tooNewStart > tooOldEnd && parsed[tooNewStart - 1]!.timestamp > newest) tooNewStart--;
+    const accepted = parsed.slice(tooOldEnd, tooNewStart);
+    if (accepted.length > 0) {
+      this.store.append(group, stream, accepted);
+      this.store.flush();
+    }
+    const rejected = {
+      ...(tooNewStart < parsed.length ? { tooNewLogEventStartIndex: tooNewStart } : {}),
+      ...(tooOldEnd > 0 ? { tooOldLogEventEndIndex: tooOldEnd } : {}),
+    };
+    return {
+      nextSequenceToken: pad(Date.now()),
+      ...(Object.keys(rejected).length > 0 ? { rejectedLogEventsInfo: rejected } : {}),
+    };
+  }
+
+  // PutRetentionPolicy
+  #putRetentionPolicy(body: Body) {
+    const group = groupName(body);
+    const days = body.retentionInDays;
+    if (typeof days !== 'number' || !RETENTION_DAYS.has(days)) {
+      throw new JsonErrors.InvalidParameterException(
+        `1 validation error detected: Value '${String(days ?? null)}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${[...RETENTION_DAYS].join(', ')}]`,
+      );
+    }
+    if (!this.store.setRetention(group, days)) throw new JsonErrors.ResourceNotFoundException('The specified log group does not exist.');
+    this.store.sweepRetention(this.now());
+    return {};
+  }
+
+  // DeleteRetentionPolicy
+  #deleteRetentionPolicy(body: Body) {
+    const group = groupName(body);
+    if (!this.store.setRetention(group, null)) throw new JsonErrors.ResourceNotFoundException('The specified log group does not exist.');
+    return {};
+  }
+}
+
+function compilePattern(pattern: string): (message: string) => boolean {
+  try {
+    return compileFilterPattern(pattern);
+  } catch (err) {
+    if (err instanceof InvalidFilterPatternError) throw new JsonErrors.InvalidParameterException('Invalid filter pattern');
+    throw err;
+  }
+}
+
+/** LogGroupName: 1..512 of [\.\-_/#A-Za-z0-9] (the model's constraint). */
+function groupName(body: Body): string {
+  const name = str(body, 'logGroupName');
+  if (name === undefined) throw new JsonErrors.InvalidParameterException('1 validation error detected: Value null at \'logGroupName\' failed to satisfy constraint: Member must not be null');
+  if (name.length < 1 || name.length > 512) {
+    throw new JsonErrors.InvalidParameterException(`1 validation error detected: Value '${name}' at 'logGroupName' failed to satisfy constraint: Member must have length between 1 and 512`);
+  }
+  if (!/^[.\-_/#A-Za-z0-9]+$/.test(name)) {
+    throw new JsonErrors.InvalidParameterException(`1 validation error detected: Value '${name}' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+`);
+  }
+  return name;
+}
+
+/** LogStreamName: 1..512 characters, no ':' or '*'. */
+function streamName(body: Body): string {
+  const name = str(body, 'logStreamName');
+  if (name === undefined) throw new JsonErrors.InvalidParameterException('1 validation error detected: Value null at \'logStreamName\' failed to satisfy constraint: Member must not be null');
+  if (name.length < 1 || name.length > 512) {
+    throw new JsonErrors.InvalidParameterException(`1 validation error detected: Value '${name}' at 'logStreamName' failed to satisfy constraint: Member must have length between 1 and 512`);
+  }
+  if (/[:*]/.test(name)) {
+    throw new JsonErrors.InvalidParameterException(`1 validation error detected: Value '${name}' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*`);
+  }
+  return name;
 }
 
 function str(body: Body, key: string): string | undefined {

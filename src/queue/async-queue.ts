@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EventInvokeSettings, EventSettingsLookup, FunctionResolver, Invoker, ResolvedFunction } from '../invoke/index.ts';
+import type { AsyncEventMetrics } from '../metrics/index.ts';
 import type { AsyncEventRecord, AsyncEventStore } from '../storage/index.ts';
 import type { Clock } from '../util/index.ts';
 import { invocationRecord, recordFunctionArn, type AttemptOutcome, type RecordCondition } from './invocation-record.ts';
@@ -47,6 +48,8 @@ export interface AsyncQueueDeps {
   readonly settings: EventSettingsLookup;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** AsyncEventsReceived, AsyncEventAge, AsyncEventsDropped, DestinationDeliveryFailures. */
+  readonly metrics?: AsyncEventMetrics;
 }
 
 /**
@@ -89,6 +92,7 @@ export class AsyncQueue implements EventQueue {
       attempts: 0,
       nextAttemptAt: now,
     });
+    this.deps.metrics?.received(event.functionName, event.qualifier);
     this.#pump();
   }
 
@@ -213,9 +217,11 @@ export class AsyncQueue implements EventQueue {
       // The function (or its version or alias) is gone: AWS drops its events.
       invoker.cancel(event.functionName);
       this.#guard(() => store.remove(event.id));
+      this.deps.metrics?.dropped(event.functionName, event.qualifier);
       logger.warn({ err, requestId: event.id, function: event.functionName }, 'async event dropped: its function no longer exists');
       return;
     }
+    this.deps.metrics?.attempted(event.functionName, event.qualifier, clock.now() - event.receivedAt);
     let outcome: AttemptOutcome;
     try {
       const result = await invoker.runAcquired(fn, event.payload, event.id, { invokedFunctionArn: event.invokedFunctionArn });
@@ -258,6 +264,7 @@ export class AsyncQueue implements EventQueue {
     }
     const problem = await this.#deliver(event, settings.onSuccess, 'Success', attempts, outcome);
     if (problem) {
+      this.deps.metrics?.destinationDeliveryFailed(event.functionName, event.qualifier);
       // The event itself succeeded: only its record is lost, as AWS counts in DestinationDeliveryFailures.
       this.#guard(() => this.deps.store.remove(event.id));
       this.deps.logger.warn({ requestId: event.id, function: event.functionName, destination: settings.onSuccess }, `OnSuccess record not delivered: ${problem}`);
@@ -267,9 +274,12 @@ export class AsyncQueue implements EventQueue {
   async #fail(event: AsyncEventRecord, condition: RecordCondition, settings: EventInvokeSettings, attempts: number, outcome?: AttemptOutcome): Promise<void> {
     const last = outcome ?? (event.lastResult ? (JSON.parse(event.lastResult) as AttemptOutcome) : undefined);
     let reason: string = condition;
+    // AWS counts every event that never ran successfully, sent to OnFailure or not.
+    this.deps.metrics?.dropped(event.functionName, event.qualifier);
     if (settings.onFailure) {
       const problem = await this.#deliver(event, settings.onFailure, condition, attempts, last);
       if (!problem) return;
+      this.deps.metrics?.destinationDeliveryFailed(event.functionName, event.qualifier);
       reason = `${condition}; OnFailure destination ${settings.onFailure} not delivered: ${problem}`;
     }
     // Never dropped silently: kept for `nimbus events failed` and `redrive`.
@@ -296,6 +306,8 @@ export class AsyncQueue implements EventQueue {
     } catch (err) {
       return (err as Error).message;
     }
+    // The record is an async invocation of the destination function.
+    this.deps.metrics?.received(functionName!, qualifier);
     const now = this.deps.clock.now();
     const record = invocationRecord({
       timestamp: now,

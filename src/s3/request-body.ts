@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
+import { chunkChainOf } from '../auth/index.ts';
 import { S3Errors } from '../errors/index.ts';
 import { BodyTooLargeError, readBody } from '../gateway/index.ts';
 import type { BodyStore, StagedBody } from '../storage/index.ts';
@@ -164,7 +165,7 @@ export async function ingestBody(
 
   // For aws-chunked, x-amz-content-sha256 names the framing; for a plain body it hashes the bytes received.
   const bridge = bridgeRequest(req);
-  const decoder = plan.chunked ? new AwsChunkedDecoder() : undefined;
+  const decoder = plan.chunked ? new AwsChunkedDecoder(chunkChainOf(req)) : undefined;
   const source = decoder ? bridge.stream.pipe(decoder) : bridge.stream;
   if (decoder) bridge.stream.on('error', (err) => decoder.destroy(err));
 

@@ -24,6 +24,11 @@ export interface S3ServiceDeps {
   readonly logger: Logger;
   /** Put/GetBucketNotificationConfiguration; without it they answer NotImplemented. */
   readonly notifications?: BucketNotifications;
+  /**
+   * SigV4 over the headers and the declared x-amz-content-sha256, before any action; the body
+   * is checked as it streams. Throws S3's wire errors. Without it nothing is checked.
+   */
+  readonly verify?: (req: IncomingMessage) => Promise<void>;
 }
 
 /**
@@ -70,6 +75,7 @@ export class S3Service implements Service {
     const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
     let resource = rawPath;
     try {
+      await this.deps.verify?.(req);
       const address = resolveAddress(rawPath, req.headers.host, this.deps.virtualHostSuffixes);
       if (address.bucket !== undefined) resource = `/${address.bucket}${address.key !== undefined ? `/${address.key}` : ''}`;
       const target = address.key !== undefined ? 'object' : address.bucket !== undefined ? 'bucket' : 'service';

@@ -11,6 +11,11 @@ import type { LogSink } from './types.ts';
 const DRAIN_AFTER_EXIT_MS = 200;
 /** Lines of init output kept for the LogResult of an invocation whose init failed. */
 const INIT_LINES_KEPT = 200;
+/**
+ * Characters of output a tail keeps: LogResult is the last 4 KB, and 4,096 characters
+ * are at least 4,096 bytes; the rest is slack so trimming is rare.
+ */
+export const TAIL_CHARS_KEPT = 8192;
 
 export interface EnvironmentLogOptions {
   readonly sink: LogSink;
@@ -52,10 +57,11 @@ export class EnvironmentLog {
     }
   }
 
-  /** Writes a line of the platform's own (START, END, REPORT, errors). */
-  platform(message: string, tail: string[] | null): void {
+  /** Writes a line of the platform's own (START, END, REPORT, errors); null writes nothing. */
+  platform(message: string | null, tail: string[] | null): void {
+    if (message === null) return;
     this.append([{ timestamp: this.options.clock.now(), message }]);
-    tail?.push(message);
+    if (tail) pushBounded(tail, [message]);
   }
 
   /** Writes out unfinished lines (output without a final newline). */
@@ -66,7 +72,7 @@ export class EnvironmentLog {
     if (lines.length === 0) return;
     const timestamp = this.options.clock.now();
     this.append(lines.map((message) => ({ timestamp, message })));
-    tail?.push(...lines);
+    if (tail) pushBounded(tail, lines);
   }
 
   /** Resolves when the child's pipes are drained, or shortly after exit if something holds them. */
@@ -85,7 +91,7 @@ export class EnvironmentLog {
     this.append(lines.map((message) => ({ timestamp, message })));
     const tail = this.options.currentTail() ?? this.initLines;
     if (tail) {
-      tail.push(...lines);
+      pushBounded(tail, lines);
       if (tail === this.initLines && tail.length > INIT_LINES_KEPT) tail.splice(0, tail.length - INIT_LINES_KEPT);
     }
   }
@@ -98,4 +104,18 @@ export class EnvironmentLog {
       this.options.logger?.error(`sandbox: log sink failed for ${this.options.group}: ${String(error)}`);
     }
   }
+}
+
+/**
+ * Appends lines to a tail, keeping only its last TAIL_CHARS_KEPT characters (whole lines,
+ * the oldest kept one cut from the front), so a function printing megabytes holds kilobytes.
+ */
+export function pushBounded(tail: string[], lines: readonly string[]): void {
+  for (const line of lines) tail.push(line);
+  let kept = 0;
+  let i = tail.length;
+  while (i > 0 && kept < TAIL_CHARS_KEPT) kept += tail[--i]!.length + 1;
+  if (i > 0) tail.splice(0, i);
+  const over = kept - TAIL_CHARS_KEPT;
+  if (over > 0 && tail.length > 0 && tail[0]!.length > over) tail[0] = tail[0]!.slice(over);
 }

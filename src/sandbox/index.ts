@@ -1,5 +1,6 @@
 /** Sandbox subsystem: execution environments (child processes + Runtime API) and their pool. */
 export type {
+  EnvironmentCredentials,
   FunctionSpec,
   InvokeRequest,
   InvokeResult,
@@ -10,6 +11,7 @@ export type {
 } from './types.ts';
 export {
   createSandboxPool,
+  CREDENTIAL_MARGIN_MS,
   ProvisioningError,
   SandboxPoolDisposedError,
   type EnvironmentInfo,

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostPython } from './host.ts';
-import type { FunctionSpec } from './types.ts';
+import type { EnvironmentCredentials, FunctionSpec } from './types.ts';
 import { layerPaths } from './layer-paths.ts';
 
 export interface LaunchContext {
@@ -24,6 +24,8 @@ export interface LaunchContext {
   readonly tmpDir?: string;
   /** Host folder of the Node.js runtime's node_modules (the AWS SDK, see runtime-modules.ts), if built. */
   readonly runtimeModules?: string;
+  /** The execution role's temporary credentials; without them, FUNCTION_CREDENTIALS (auth off). */
+  readonly credentials?: EnvironmentCredentials;
 }
 
 export interface LaunchPlan {
@@ -59,7 +61,7 @@ export class InvalidEntrypointError extends Error {
   override readonly name = 'InvalidEntrypointError';
 }
 
-/** Placeholder role credentials (see buildEnvironment); per-role temporary ones come with IAM. */
+/** Placeholder role credentials, for environments started without real ones (auth off). */
 export const FUNCTION_CREDENTIALS = Object.freeze({
   accessKeyId: 'ASIANIMBUSFUNCTION00',
   secretAccessKey: 'nimbus-function-placeholder-secret',
@@ -141,12 +143,17 @@ export function buildEnvironment(
   for (const [key, value] of Object.entries(spec.environment)) {
     if (!RESERVED_ENVIRONMENT_KEYS.has(key)) env[key] = value;
   }
+  // LoggingConfig JSON, as Lambda passes it to the runtime.
+  if (spec.jsonLogging) {
+    env.AWS_LAMBDA_LOG_FORMAT = 'JSON';
+    env.AWS_LAMBDA_LOG_LEVEL = spec.jsonLogging.applicationLogLevel;
+  }
   env._HANDLER = spec.handler;
-  // The execution role's credentials, as AWS sets them. Until IAM lands (#5) Nimbus checks
-  // no signatures, so these are fixed placeholders an SDK can sign with.
-  env.AWS_ACCESS_KEY_ID = FUNCTION_CREDENTIALS.accessKeyId;
-  env.AWS_SECRET_ACCESS_KEY = FUNCTION_CREDENTIALS.secretAccessKey;
-  env.AWS_SESSION_TOKEN = FUNCTION_CREDENTIALS.sessionToken;
+  // The execution role's temporary credentials, as AWS sets them (placeholders with auth off).
+  const credentials = ctx.credentials ?? FUNCTION_CREDENTIALS;
+  env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+  env.AWS_SESSION_TOKEN = credentials.sessionToken;
   env.AWS_REGION = spec.region;
   env.AWS_DEFAULT_REGION = spec.region;
   if (extra.executionEnv) env.AWS_EXECUTION_ENV = extra.executionEnv;

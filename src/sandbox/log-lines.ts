@@ -6,12 +6,21 @@ import { randomBytes } from 'node:crypto';
 import { InvalidEntrypointError } from './launcher.ts';
 
 /**
+ * Largest log event Lambda writes, in UTF-8 bytes: a longer line is split into several
+ * events of at most this size, so one huge print never makes one huge event.
+ */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+/**
  * Splits a child's output into lines. The runtime folds newlines inside one log call
  * into \r so a call stays one line; they become \n again in the stored event.
- * Empty lines are dropped (CloudWatch Logs refuses empty messages).
+ * Empty lines are dropped (CloudWatch Logs refuses empty messages). A line longer than
+ * MAX_EVENT_BYTES becomes several events, and an unfinished line is never held past it.
  */
 export class LineSplitter {
   private partial = '';
+
+  constructor(private readonly maxBytes = MAX_EVENT_BYTES) {}
 
   /** Appends complete lines of `chunk` to `out`; keeps the unfinished tail. */
   push(chunk: string, out: string[]): void {
@@ -19,19 +28,44 @@ export class LineSplitter {
     let start = 0;
     let nl = text.indexOf('\n');
     while (nl >= 0) {
-      if (nl > start) out.push(unfold(text.slice(start, nl)));
+      if (nl > start) this.emit(text.slice(start, nl), out);
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
     this.partial = start === 0 ? text : text.slice(start);
     text = '';
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: below that no byte count is needed.
+    if (this.partial.length * 3 > this.maxBytes && Buffer.byteLength(this.partial) > this.maxBytes) {
+      const pieces = splitUtf8(this.partial, this.maxBytes);
+      this.partial = pieces.pop() ?? '';
+      for (const piece of pieces) out.push(unfold(piece));
+    }
   }
 
   /** Appends the unfinished line, if any. */
   flush(out: string[]): void {
-    if (this.partial.length > 0) out.push(unfold(this.partial));
+    if (this.partial.length > 0) this.emit(this.partial, out);
     this.partial = '';
   }
+
+  private emit(line: string, out: string[]): void {
+    if (line.length * 3 <= this.maxBytes || Buffer.byteLength(line) <= this.maxBytes) out.push(unfold(line));
+    else for (const piece of splitUtf8(line, this.maxBytes)) out.push(unfold(piece));
+  }
+}
+
+/** Cuts text into pieces of at most maxBytes UTF-8 bytes, never inside a character. */
+export function splitUtf8(text: string, maxBytes: number): string[] {
+  const buf = Buffer.from(text, 'utf8');
+  const pieces: string[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    let end = Math.min(at + maxBytes, buf.length);
+    while (end < buf.length && end > at && (buf[end]! & 0xc0) === 0x80) end--;
+    pieces.push(buf.toString('utf8', at, end));
+    at = end;
+  }
+  return pieces;
 }
 
 function unfold(line: string): string {

@@ -9,6 +9,7 @@ import { closeSandboxHost, plainSandboxHost, type SandboxHost } from './host.ts'
 import { launcherFor, type Launcher } from './launcher.ts';
 import { EnvironmentLostError, Sandbox, type SandboxState } from './sandbox.ts';
 import type {
+  EnvironmentCredentials,
   FunctionSpec,
   InvokeRequest,
   InvokeResult,
@@ -42,7 +43,16 @@ export interface SandboxPoolOptions {
    * processes with the memory watchdog. The caller keeps ownership of a host it passes.
    */
   readonly host?: SandboxHost;
+  /**
+   * The execution role's temporary credentials for each new environment (auth on); without
+   * it environments get placeholders. An idle environment whose credentials would expire
+   * during its next invocation (plus CREDENTIAL_MARGIN_MS) is retired, not reused.
+   */
+  readonly credentials?: (spec: FunctionSpec) => EnvironmentCredentials | undefined;
 }
+
+/** Environments whose credentials expire within the function's timeout plus this are not reused. */
+export const CREDENTIAL_MARGIN_MS = 5 * 60_000;
 
 /** One environment, as the pool reports it (for operators and tests). */
 export interface EnvironmentInfo {
@@ -69,6 +79,8 @@ export class ProvisioningError extends Error {
 
 export interface LocalSandboxPool extends SandboxPool {
   environments(): EnvironmentInfo[];
+  /** Provisioned environments of key running an invocation now (ProvisionedConcurrentExecutions). */
+  provisionedBusy(key: string): number;
 }
 
 export function createSandboxPool(options: SandboxPoolOptions): LocalSandboxPool {
@@ -109,8 +121,10 @@ class ProcessSandboxPool implements LocalSandboxPool {
       if (this.disposed) throw new SandboxPoolDisposedError();
       const sandbox = this.takeIdle(spec.key) ?? this.create(spec);
       this.inUse.add(sandbox);
+      const provisioned = sandbox.provisioned;
       try {
-        return await sandbox.invoke(request);
+        const result = await sandbox.invoke(request);
+        return provisioned ? { ...result, provisioned } : result;
       } catch (error) {
         if (this.disposed) throw new SandboxPoolDisposedError();
         // The event never reached a runtime: run it elsewhere.
@@ -170,6 +184,12 @@ class ProcessSandboxPool implements LocalSandboxPool {
     return { ready, requested: p.requested };
   }
 
+  provisionedBusy(key: string): number {
+    let busy = 0;
+    for (const s of this.provisions.get(key)?.envs ?? []) if (this.inUse.has(s)) busy++;
+    return busy;
+  }
+
   stats(): PoolStats {
     let busy = 0;
     let idle = 0;
@@ -209,6 +229,7 @@ class ProcessSandboxPool implements LocalSandboxPool {
 
   private create(spec: FunctionSpec, initializationType: 'on-demand' | 'provisioned-concurrency' = 'on-demand'): Sandbox {
     const launcher = (this.options.launcherFor ?? launcherFor)(spec.runtime);
+    const credentials = this.options.credentials?.(spec);
     const sandbox = new Sandbox({
       spec,
       logSink: this.options.logSink,
@@ -219,6 +240,7 @@ class ProcessSandboxPool implements LocalSandboxPool {
       host: this.host,
       onDead: (s) => this.forget(s),
       logger: this.options.logger,
+      ...(credentials ? { credentials } : {}),
     });
     this.all.add(sandbox);
     return sandbox;
@@ -249,6 +271,13 @@ class ProcessSandboxPool implements LocalSandboxPool {
     const provisioned = this.provisions.get(key)?.idle;
     while (provisioned && provisioned.length > 0) {
       const sandbox = provisioned.pop()!;
+      if (this.credentialsStale(sandbox)) {
+        // Replaced by a fresh provisioned environment; this invoke starts its own.
+        const p = this.provisions.get(key)!;
+        this.releaseProvisioned(p, sandbox);
+        this.startProvisioned(p);
+        continue;
+      }
       if (sandbox.claim()) return sandbox;
     }
     const stack = this.idle.get(key);
@@ -256,9 +285,20 @@ class ProcessSandboxPool implements LocalSandboxPool {
       const sandbox = stack.pop()!;
       this.reapers.get(sandbox)?.();
       this.reapers.delete(sandbox);
+      if (this.credentialsStale(sandbox)) {
+        sandbox.retired = true;
+        this.discard(sandbox);
+        continue;
+      }
       if (sandbox.claim()) return sandbox;
     }
     return undefined;
+  }
+
+  /** Its role credentials would expire before its next invocation could end. */
+  private credentialsStale(sandbox: Sandbox): boolean {
+    const expiresAt = sandbox.credentialsExpireAt;
+    return expiresAt !== undefined && expiresAt - this.clock.now() < sandbox.spec.timeout * 1000 + CREDENTIAL_MARGIN_MS;
   }
 
   private release(sandbox: Sandbox): void {

@@ -12,22 +12,19 @@ import { Confinement } from './confinement.ts';
 import type { SandboxHost } from './host.ts';
 import { launcherFor, type Launcher } from './launcher.ts';
 import { EnvironmentLog } from './environment-log.ts';
+import { platformLines, type PlatformLines } from './platform-lines.ts';
 import {
-  endLine,
   errorDocument,
-  initReportLine,
   newLogStreamName,
-  reportLine,
   runtimeExitText,
   spawnErrorText,
-  startLine,
   tailOf,
   timeoutLine,
   timeoutText,
   type ReportFields,
 } from './log-lines.ts';
 import { RuntimeApiServer, type RuntimeOutcome } from './runtime-api.ts';
-import type { FunctionSpec, InvokeRequest, InvokeResult, LogSink } from './types.ts';
+import type { EnvironmentCredentials, FunctionSpec, InvokeRequest, InvokeResult, LogSink } from './types.ts';
 
 /** Lambda's init phase limit for on-demand environments. */
 export const DEFAULT_INIT_TIMEOUT_MS = 10_000;
@@ -46,6 +43,8 @@ export interface SandboxOptions {
   /** Called once when the child exits or the environment is disposed. */
   readonly onDead?: (sandbox: Sandbox) => void;
   readonly logger?: { error(msg: string): void; warn?(msg: string): void };
+  /** The execution role's credentials for this environment. */
+  readonly credentials?: EnvironmentCredentials;
 }
 
 /**
@@ -108,6 +107,8 @@ export class Sandbox {
   private reserved = false;
   private active: Active | null = null;
   private readonly log: EnvironmentLog;
+  /** START / END / REPORT in the function's LogFormat. */
+  private readonly lines: PlatformLines;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private readonly exited: Promise<void>;
   private markExited!: () => void;
@@ -129,6 +130,7 @@ export class Sandbox {
     this.onDead = options.onDead;
     this.logStreamName = newLogStreamName(this.clock.now(), this.spec.version);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
+    this.lines = platformLines(this.spec, this.clock);
     this.log = new EnvironmentLog({
       sink: options.logSink,
       group: this.spec.logGroupName,
@@ -163,6 +165,11 @@ export class Sandbox {
     return this.initOutcome?.kind === 'ready';
   }
 
+  /** When this environment's role credentials expire (ms since the epoch), if they do. */
+  get credentialsExpireAt(): number | undefined {
+    return this.options.credentials?.expiresAt;
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
@@ -193,6 +200,7 @@ export class Sandbox {
       sandboxed: confinement.sandboxed,
       ...(confinement.tmpDir ? { tmpDir: confinement.tmpDir } : {}),
       ...(this.options.host.runtimeModules ? { runtimeModules: this.options.host.runtimeModules } : {}),
+      ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
     });
     this.spawnedAt = performance.now();
     const child = confinement.spawn(plan);
@@ -298,7 +306,7 @@ export class Sandbox {
   private markStarted(active: Active): void {
     if (active.started || active.done) return;
     active.started = true;
-    this.log.platform(startLine(active.request.requestId, this.spec.version), active.tail);
+    this.log.platform(this.lines.start(active.request.requestId), active.tail);
   }
 
   private onOutcome(active: Active, outcome: RuntimeOutcome): void {
@@ -330,7 +338,7 @@ export class Sandbox {
     const durationMs = Math.max(performance.now() - active.t0, this.spec.timeout * 1000);
     if (!active.started) {
       active.started = true;
-      this.log.platform(startLine(active.request.requestId, this.spec.version), active.tail);
+      this.log.platform(this.lines.start(active.request.requestId), active.tail);
     }
     this.api.abandon();
     this.readMemory();
@@ -340,7 +348,7 @@ export class Sandbox {
     void this.afterExit().then(() => {
       if (this.active === active) this.active = null;
       this.log.flushPartial(active.tail);
-      this.log.platform(timeoutLine(this.clock.now(), requestId, this.spec.timeout), active.tail);
+      this.log.platform(this.lines.failure(timeoutLine(this.clock.now(), requestId, this.spec.timeout)), active.tail);
       const payload = errorDocument('Sandbox.Timedout', `RequestId: ${requestId} Error: ${timeoutText(this.spec.timeout)}`);
       active.resolve(this.finish(active, durationMs, payload, true, { status: 'timeout' }));
     });
@@ -373,8 +381,8 @@ export class Sandbox {
         const message = `RequestId: ${requestId} Error: ${runtimeExitText(code, signal)}`;
         // A runtime the memory limit killed is Runtime.OutOfMemory, with the same message.
         const errorType = this.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
-        this.log.platform(message, active.tail);
-        this.log.platform(errorType, active.tail);
+        this.log.platform(this.lines.failure(message), active.tail);
+        this.log.platform(this.lines.failure(errorType), active.tail);
         active.resolve(
           this.finish(active, durationMs, errorDocument(errorType, message), true, { status: 'error', errorType }),
         );
@@ -413,8 +421,8 @@ export class Sandbox {
         payload = errorDocument(errorType, `RequestId: ${requestId} Error: ${spawnErrorText(init)}`);
         break;
     }
-    this.log.platform(initReportLine(this.initDurationMs, status, status === 'error' ? errorType : undefined), tail);
-    this.log.platform(startLine(requestId, this.spec.version), tail);
+    this.log.platform(this.lines.initReport(this.initDurationMs, status, status === 'error' ? errorType : undefined, this.options.initializationType ?? 'on-demand'), tail);
+    this.log.platform(this.lines.start(requestId), tail);
     const active: Active = { request, t0, tail, resolve: noop, reject: noop, cancelTimer: noop, started: true, done: true };
     // INIT_REPORT carried the init duration; REPORT does not repeat it.
     const result = this.finish(active, performance.now() - t0, payload, true, { status, errorType }, false);
@@ -450,8 +458,8 @@ export class Sandbox {
       initDurationMs: reportInit ? initDurationMs : undefined,
       ...report,
     };
-    this.log.platform(endLine(requestId), active.tail);
-    this.log.platform(reportLine(requestId, fields), active.tail);
+    this.log.platform(this.lines.end(requestId, durationMs, fields.status ?? (failed ? 'error' : 'success'), fields.errorType), active.tail);
+    this.log.platform(this.lines.report(requestId, fields), active.tail);
     return {
       payload,
       functionError: failed ? 'Unhandled' : undefined,

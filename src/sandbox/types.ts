@@ -33,14 +33,31 @@ export interface FunctionSpec {
   readonly ephemeralStorage: number;
   /** The function's own Environment.Variables. */
   readonly environment: Readonly<Record<string, string>>;
-  /** "/aws/lambda/<name>" */
+  /** "/aws/lambda/<name>", or the LoggingConfig's LogGroup */
   readonly logGroupName: string;
+  /**
+   * LoggingConfig with LogFormat JSON: the runtime gets AWS_LAMBDA_LOG_FORMAT=JSON and
+   * AWS_LAMBDA_LOG_LEVEL=<applicationLogLevel>; platform lines become JSON records filtered
+   * by systemLogLevel. Absent: Text.
+   */
+  readonly jsonLogging?: { readonly applicationLogLevel: string; readonly systemLogLevel: string };
   readonly region: string;
   /**
    * URL of Nimbus's own APIs, given to the function as AWS_ENDPOINT_URL so an unmodified
    * AWS SDK inside it calls back into Nimbus (current SDKs honour the variable).
    */
   readonly serviceEndpoint?: string;
+  /** The execution role's ARN: environments get temporary credentials of a session of it. */
+  readonly role?: string;
+}
+
+/** An execution environment's role credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). */
+export interface EnvironmentCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  /** Milliseconds since the epoch; an idle environment is not reused close to it. */
+  readonly expiresAt?: number;
 }
 
 export interface InvokeRequest {
@@ -68,6 +85,8 @@ export interface InvokeResult {
   readonly maxMemoryUsedMB: number;
   /** Present on a cold start. */
   readonly initDurationMs?: number;
+  /** True when a provisioned environment ran it (ProvisionedConcurrencyInvocations vs spillover). */
+  readonly provisioned?: boolean;
 }
 
 /** Where function output and platform lines (START/END/REPORT) go. */

@@ -1,4 +1,4 @@
-export type { BlobStore, FunctionLayer, FunctionRecord, ListPage, MetadataStore } from './types.ts';
+export type { BlobStore, FunctionLayer, FunctionLoggingConfig, FunctionRecord, ListPage, MetadataStore } from './types.ts';
 export { SqliteMetadataStore } from './sqlite-metadata-store.ts';
 export { FileBlobStore } from './file-blob-store.ts';
 export { openSqlite } from './sqlite.ts';

@@ -27,10 +27,21 @@ export interface FunctionRecord {
   readonly tags: Readonly<Record<string, string>>;
   /** Layers in order, each a snapshot of its version (absent: none). */
   readonly layers?: readonly FunctionLayer[];
+  /** LoggingConfig as set (absent: Text format, group /aws/lambda/<name>). */
+  readonly loggingConfig?: FunctionLoggingConfig;
   /** $LATEST only: highest version number ever published (numbers are never reused). */
   readonly lastPublishedVersion?: number;
   /** $LATEST only: its revisionId right after the last publish (unchanged since means nothing to publish). */
   readonly publishedRevisionId?: string;
+}
+
+/** A function's LoggingConfig; levels only with the JSON format. */
+export interface FunctionLoggingConfig {
+  readonly logFormat: 'Text' | 'JSON';
+  readonly applicationLogLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
+  readonly systemLogLevel?: 'DEBUG' | 'INFO' | 'WARN';
+  /** A custom log group; absent: /aws/lambda/<name>. */
+  readonly logGroup?: string;
 }
 
 /** A layer version as a function holds it: kept even after the version is deleted. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { writeTestCredentials } from './server.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/nimbus.js');
 
@@ -26,6 +27,7 @@ export async function freePort(): Promise<number> {
  */
 export async function startServerProcess(dataDir: string, children?: ChildProcess[]): Promise<ServerProcess> {
   const port = await freePort();
+  writeTestCredentials(dataDir);
   const proc = spawn(process.execPath, [BIN, 'server', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { TEST_CREDENTIALS } from './server.ts';
+import { signHeaders, type SignOptions } from './sign.ts';
 
 /**
  * glibc does not resolve `*.localhost` (systemd-resolved would). The SDK's virtual-hosted
@@ -47,14 +48,17 @@ export interface RawResponse {
   readonly text: string;
 }
 
-/** One hand-built HTTP request (for wire formats the SDKs do not let a test get wrong on purpose). */
-export function rawRequest(
+/**
+ * One hand-built HTTP request (for wire formats the SDKs do not let a test get wrong on
+ * purpose), SigV4-signed with TEST_CREDENTIALS unless `sign: false` (or other SignOptions).
+ */
+export async function rawRequest(
   endpoint: string,
-  opts: { method: string; path: string; headers?: Record<string, string | number>; body?: Buffer | string | (Buffer | string)[] },
+  opts: { method: string; path: string; headers?: Record<string, string | number>; body?: Buffer | string | (Buffer | string)[]; sign?: false | SignOptions },
 ): Promise<RawResponse> {
   const url = new URL(endpoint);
   const parts = opts.body === undefined ? [] : Array.isArray(opts.body) ? opts.body : [opts.body];
-  const headers: Record<string, string | number> = { ...opts.headers };
+  const headers: Record<string, string | number> = opts.sign === false ? { ...opts.headers } : await signHeaders(endpoint, { method: opts.method, path: opts.path, ...(opts.headers ? { headers: opts.headers } : {}), ...(parts.length === 1 ? { body: parts[0]! } : {}) }, opts.sign ?? {});
   // A body sent in one piece gets its Content-Length; several pieces go as HTTP chunks unless told.
   const named = (h: string) => Object.keys(headers).some((k) => k.toLowerCase() === h);
   if (!named('content-length') && !named('transfer-encoding') && parts.length <= 1) headers['Content-Length'] = parts.reduce((n, p) => n + Buffer.byteLength(p), 0);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { startNimbus, type Nimbus } from '../../src/main.ts';
+import { writeRootCredentials } from '../../src/auth/index.ts';
 import type { ConfigInput } from '../../src/config/index.ts';
 
 export interface TestServer {
@@ -15,9 +16,18 @@ export interface TestServer {
 
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDNIMBUSTEST', secretAccessKey: 'nimbus-test-secret' };
 
+/**
+ * Makes TEST_CREDENTIALS the root credentials of a data dir, as a user's first start would
+ * (the server then reuses the file): every suite signs with them and auth stays on.
+ */
+export function writeTestCredentials(dataDir: string): string {
+  return writeRootCredentials(dataDir, TEST_CREDENTIALS);
+}
+
 /** A real server on port 0 in a fresh temp data dir, and a Lambda client pointed at it. */
 export async function startTestServer(config: Partial<ConfigInput> = {}, dataDir?: string): Promise<TestServer> {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-test-'));
+  writeTestCredentials(dir);
   const nimbus = await startNimbus({ port: 0, dataDir: dir, logLevel: 'silent', ...config });
   const lambda = new LambdaClient({
     endpoint: nimbus.endpoint,

@@ -49,9 +49,9 @@ export function registerEvents(program: Command): void {
   );
 }
 
-/** Nimbus's own paths are not in any AWS SDK: plain HTTP, errors shaped like the SDK's. */
+/** Nimbus's own paths are not in any AWS SDK: SigV4-signed HTTP, errors shaped like the SDK's. */
 async function call(ctx: ClientContext, method: string, fn: string, what: string): Promise<unknown> {
-  const res = await fetch(`${ctx.endpoint}/_nimbus/events/${encodeURIComponent(fn)}/${what}`, { method });
+  const res = await ctx.fetch(method, `/_nimbus/events/${encodeURIComponent(fn)}/${what}`);
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) {
     const err = new Error(String(body.Message ?? body.message ?? `HTTP ${res.status}`)) as Error & { $metadata: unknown };

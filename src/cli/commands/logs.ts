@@ -22,7 +22,7 @@ export function registerLogs(program: Command): void {
   withClientFlags(
     program
       .command('logs')
-      .description("print a function's log events (log group /aws/lambda/<function>)")
+      .description("print a function's log events (its LoggingConfig.LogGroup, by default /aws/lambda/<function>)")
       .argument('<function>', 'function name')
       .option('-f, --follow', 'keep polling for new events until interrupted')
       .option('--since <time>', 'only events since a duration ago (10m, 1h, 2d) or an ISO time')
@@ -31,7 +31,7 @@ export function registerLogs(program: Command): void {
     runClientCommand(flags, { functionName: fn }, async (ctx) => {
       const name = functionName(fn);
       const sdk = await import('@aws-sdk/client-cloudwatch-logs');
-      const tail = new Tail(sdk, await ctx.logs(), `/aws/lambda/${name}`, flags.streams === true, flags.follow === true);
+      const tail = new Tail(sdk, await ctx.logs(), await logGroupOf(ctx, fn, name), flags.streams === true, flags.follow === true);
       const since = flags.since !== undefined ? parseSince(flags.since) : undefined;
       if (!flags.follow) {
         if (await tail.poll(since)) return EXIT.OK;
@@ -65,6 +65,17 @@ async function follow(ctx: ClientContext, tail: Tail, fn: string, name: string, 
     process.off('SIGTERM', onSignal);
   }
   return EXIT.OK;
+}
+
+/** The function's LoggingConfig.LogGroup; /aws/lambda/<name> when it cannot be read (noLogs then explains). */
+async function logGroupOf(ctx: ClientContext, fn: string, name: string): Promise<string> {
+  try {
+    const { GetFunctionConfigurationCommand } = await import('@aws-sdk/client-lambda');
+    const config = await (await ctx.lambda()).send(new GetFunctionConfigurationCommand({ FunctionName: fn }));
+    return config.LoggingConfig?.LogGroup ?? `/aws/lambda/${name}`;
+  } catch {
+    return `/aws/lambda/${name}`;
+  }
 }
 
 /** The group is missing: say so when the function exists, and that the name is wrong when not. */

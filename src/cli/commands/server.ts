@@ -13,6 +13,7 @@ interface ServerFlags {
   readonly idleTimeout?: string;
   readonly concurrency?: string;
   readonly logLevel?: string;
+  readonly auth?: string;
 }
 
 /** Config field → the flag that sets it, so a schema error names what the user typed. */
@@ -25,6 +26,7 @@ const FLAG_OF: Record<string, string> = {
   idleTimeoutMs: '--idle-timeout',
   concurrencyLimit: '--concurrency',
   logLevel: '--log-level',
+  auth: '--auth',
 };
 
 export function registerServer(program: Command): void {
@@ -39,6 +41,7 @@ export function registerServer(program: Command): void {
     .option('--idle-timeout <duration>', 'reap sandboxes idle this long, e.g. 300s, 5m (bare number: seconds; default 5m)')
     .option('--concurrency <n>', 'account-wide concurrent executions (default 1000)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+    .option('--auth <on|off>', 'SigV4 authentication of every request (env NIMBUS_AUTH, default on); off is for throwaway local use')
     .action(async (flags: ServerFlags) => {
       try {
         await serve(flags);
@@ -54,10 +57,21 @@ async function serve(flags: ServerFlags): Promise<void> {
   const { startNimbus } = await import('../../main.ts');
   const nimbus = await startNimbus(input);
   const example = nimbus.endpoint.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//localhost:');
-  process.stdout.write(
-    `Nimbus listening on ${nimbus.endpoint} (data: ${nimbus.config.dataDir}). ` +
-      `Try: aws --endpoint-url ${example} lambda list-functions\n`,
-  );
+  const { keys, file } = nimbus.root;
+  if (nimbus.auth.enabled) {
+    process.stdout.write(
+      `Nimbus listening on ${nimbus.endpoint} (data: ${nimbus.config.dataDir}). ` +
+        `Try: aws --endpoint-url ${example} lambda list-functions\n` +
+        `Every request is verified with SigV4 against the root credentials in ${file} (or IAM's keys). For the AWS CLI and SDKs:\n` +
+        `  export AWS_ACCESS_KEY_ID=${keys.accessKeyId} AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey} AWS_DEFAULT_REGION=${nimbus.config.region}\n` +
+        `  (or: export AWS_SHARED_CREDENTIALS_FILE=${file}); the nimbus CLI reads them from the data dir itself.\n`,
+    );
+  } else {
+    process.stdout.write(
+      `Nimbus listening on ${nimbus.endpoint} (data: ${nimbus.config.dataDir}) WITH AUTHENTICATION OFF: every request acts as root, signed or not. ` +
+        `Try: aws --endpoint-url ${example} lambda list-functions\n`,
+    );
+  }
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -79,6 +93,7 @@ async function serve(flags: ServerFlags): Promise<void> {
 /** Flags (and NIMBUS_DATA_DIR) → config input; parseConfig validates the values. */
 export function configInput(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ConfigInput {
   const dataDir = flags.dataDir ?? env.NIMBUS_DATA_DIR;
+  const auth = flags.auth ?? env.NIMBUS_AUTH;
   let idleTimeoutMs: number | undefined;
   if (flags.idleTimeout !== undefined) {
     idleTimeoutMs = parseDuration(flags.idleTimeout);
@@ -95,6 +110,7 @@ export function configInput(flags: ServerFlags, env: NodeJS.ProcessEnv = process
     ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}),
     ...(flags.concurrency !== undefined ? { concurrencyLimit: numeric(flags.concurrency) } : {}),
     ...(flags.logLevel !== undefined ? { logLevel: flags.logLevel as ConfigInput['logLevel'] } : {}),
+    ...(auth !== undefined && auth !== '' ? { auth: auth as ConfigInput['auth'] } : {}),
   };
 }
 

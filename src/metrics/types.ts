@@ -1,0 +1,42 @@
+/**
+ * The contract between metric collection (the invoke path and async queue record; a
+ * 1-minute store keeps) and the read APIs (Prometheus /metrics, CloudWatch
+ * GetMetricStatistics / GetMetricData / ListMetrics for namespace AWS/Lambda).
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+ */
+
+/** A metric series: AWS/Lambda metric name and its dimensions (FunctionName, Resource, ExecutedVersion, or none for account-level). */
+export interface MetricSeries {
+  readonly namespace: string;
+  readonly metricName: string;
+  /** Dimension name → value; an empty object is the account-wide series. */
+  readonly dimensions: Readonly<Record<string, string>>;
+}
+
+export type Statistic = 'SampleCount' | 'Average' | 'Sum' | 'Minimum' | 'Maximum';
+
+export interface StatisticsQuery extends MetricSeries {
+  /** Milliseconds since the epoch; inclusive start, exclusive end. */
+  readonly startTime: number;
+  readonly endTime: number;
+  /** Seconds, a multiple of 60. */
+  readonly period: number;
+  readonly statistics: readonly Statistic[];
+  /** Percentiles such as "p50", "p99.9". */
+  readonly extendedStatistics?: readonly string[];
+}
+
+export interface Datapoint {
+  /** Start of the period, milliseconds since the epoch. */
+  readonly timestamp: number;
+  readonly unit: string;
+  readonly values: Readonly<Partial<Record<Statistic, number>>>;
+  readonly extended?: Readonly<Record<string, number>>;
+}
+
+export interface MetricsQuery {
+  /** Series that have data in the retention period, filtered as ListMetrics filters. */
+  list(filter: { readonly namespace?: string; readonly metricName?: string; readonly dimensions?: ReadonlyArray<{ readonly name: string; readonly value?: string }> }): MetricSeries[];
+  /** Datapoints of one series, one per period that has data, oldest first. */
+  statistics(query: StatisticsQuery): Datapoint[];
+}

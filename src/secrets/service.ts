@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { BodyTooLargeError, readBody, type Service, type VerifyRequest } from '../gateway/index.ts';
+import { JsonErrors } from '../errors/index.ts';
+import { randomPassword } from './random-password.ts';
+import {
+  CreateSecretRequest,
+  DeleteSecretRequest,
+  GetRandomPasswordRequest,
+  GetSecretValueRequest,
+  ListSecretsRequest,
+  ListSecretVersionIdsRequest,
+  parseRequest,
+  PutSecretValueRequest,
+  SecretIdRequest,
+  UpdateSecretRequest,
+} from './schemas.ts';
+import type { SecretsManager } from './secrets-manager.ts';
+
+const TARGET_PREFIX = 'secretsmanager.';
+/** Values are at most 64 KB (base64 a third more); a body past 1 MB is not a Secrets Manager request. */
+const BODY_MAX = 1024 * 1024;
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+type Action = (body: unknown) => unknown;
+
+/**
+ * The Secrets Manager API (JSON 1.1, X-Amz-Target: secretsmanager.<Action>) over
+ * SecretsManager: what `@aws-sdk/client-secrets-manager` and `aws secretsmanager` speak.
+ */
+export class SecretsService implements Service {
+  readonly name = 'secretsmanager';
+  readonly #actions: Record<string, Action>;
+
+  constructor(
+    private readonly secrets: SecretsManager,
+    private readonly logger: Logger,
+    /** SigV4 over the body; without it nothing is checked. */
+    private readonly verify: VerifyRequest = (_req, read) => read(),
+  ) {
+    this.#actions = {
+      // CreateSecret (secretsmanager:CreateSecret)
+      CreateSecret: (b) => secrets.create(parseRequest(CreateSecretRequest, b)),
+      // GetSecretValue (secretsmanager:GetSecretValue)
+      GetSecretValue: (b) => secrets.getValue(parseRequest(GetSecretValueRequest, b)),
+      // PutSecretValue (secretsmanager:PutSecretValue)
+      PutSecretValue: (b) => secrets.putValue(parseRequest(PutSecretValueRequest, b)),
+      // UpdateSecret (secretsmanager:UpdateSecret)
+      UpdateSecret: (b) => secrets.update(parseRequest(UpdateSecretRequest, b)),
+      // DescribeSecret (secretsmanager:DescribeSecret)
+      DescribeSecret: (b) => secrets.describe(parseRequest(SecretIdRequest, b).SecretId),
+      // ListSecrets (secretsmanager:ListSecrets)
+      ListSecrets: (b) => secrets.list(parseRequest(ListSecretsRequest, b)),
+      // ListSecretVersionIds (secretsmanager:ListSecretVersionIds)
+      ListSecretVersionIds: (b) => secrets.listVersionIds(parseRequest(ListSecretVersionIdsRequest, b)),
+      // DeleteSecret (secretsmanager:DeleteSecret)
+      DeleteSecret: (b) => secrets.delete(parseRequest(DeleteSecretRequest, b)),
+      // RestoreSecret (secretsmanager:RestoreSecret)
+      RestoreSecret: (b) => secrets.restore(parseRequest(SecretIdRequest, b).SecretId),
+      // GetRandomPassword (secretsmanager:GetRandomPassword)
+      GetRandomPassword: (b) => ({ RandomPassword: randomPassword(parseRequest(GetRandomPasswordRequest, b)) }),
+    };
+  }
+
+  matches(req: IncomingMessage): boolean {
+    const target = req.headers['x-amz-target'];
+    return typeof target === 'string' && target.startsWith(TARGET_PREFIX);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    try {
+      const action = String(req.headers['x-amz-target']).slice(TARGET_PREFIX.length);
+      const fn = this.#actions[action];
+      if (!fn) {
+        req.resume();
+        throw new JsonErrors.UnknownOperationException(`Unknown operation ${action}`);
+      }
+      const raw = await this.verify(req, () => readBody(req, BODY_MAX)).catch((err: unknown) => {
+        if (err instanceof BodyTooLargeError) throw new JsonErrors.ValidationException(`The request body is larger than ${BODY_MAX} bytes.`);
+        throw err;
+      });
+      let body: unknown;
+      try {
+        body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new JsonErrors.SerializationException('Request body is not valid JSON');
+      }
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        throw new JsonErrors.SerializationException('Request body must be a JSON object');
+      }
+      // Secrets whose recovery window has passed are gone before anything reads them.
+      this.secrets.purge();
+      const out = JSON.stringify(fn(body) ?? {});
+      res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId });
+      res.end(out);
+    } catch (err) {
+      let wire: JsonErrors.JsonProtocolError;
+      if (err instanceof JsonErrors.JsonProtocolError) wire = err;
+      else {
+        this.logger.error({ err, requestId }, 'unexpected error in the Secrets Manager API');
+        wire = new JsonErrors.InternalServiceError('An error occurred on the server side; see the Nimbus server log.');
+      }
+      const out = JSON.stringify({ __type: wire.code, message: wire.message });
+      res.writeHead(wire.status, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId, 'x-amzn-ErrorType': wire.code });
+      res.end(out);
+    }
+  }
+}
