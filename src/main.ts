@@ -6,17 +6,17 @@ import { parseConfig, type Config, type ConfigInput } from './config/index.ts';
 import { Gateway } from './gateway/index.ts';
 import { ConcurrencyLimiter, Invoker } from './invoke/index.ts';
 import { AsyncQueue } from './queue/index.ts';
-import { AliasService, bucketCodeReader, CodeCache, ConcurrencyService, envKeyOf, EventInvokeConfigService, FunctionService, LambdaService, LayerService, MergedLayers, parseFunctionArn, PolicyService, ProvisionedConcurrencyService, VersionService } from './lambda/index.ts';
-import { IamCredentialLookup, IamService, IamAuthorizer, rootPrincipal, StoreSessionIssuer, StsService, type PrincipalOf } from './iam/index.ts';
+import { AliasService, bucketCodeReader, CodeCache, ConcurrencyService, envKeyOf, EventInvokeConfigService, FunctionService, lambdaAuthorizer, lambdaPassRole, LambdaService, LayerService, MergedLayers, parseFunctionArn, PolicyService, ProvisionedConcurrencyService, VersionService } from './lambda/index.ts';
+import { ExecutionRoles, IamCredentialLookup, IamService, IamAuthorizer, rootPrincipal, StoreSessionIssuer, StsService, type PrincipalOf } from './iam/index.ts';
 import type { CredentialLookup, SessionIssuer } from './auth/types.ts';
-import { Authenticator, loadRootCredentials, RoleCredentialSource, RootCredentialLookup, type KeyPair } from './auth/index.ts';
+import { Authenticator, loadRootCredentials, RoleCredentialSource, RootCredentialLookup, type Authorize, type KeyPair } from './auth/index.ts';
 import { LogsService, scheduleRetentionSweep, SqliteLogStore } from './logs/index.ts';
 import { LambdaMetrics, SqliteMetricsStore, type MetricsQuery } from './metrics/index.ts';
 import { CloudWatchService } from './cloudwatch/index.ts';
 import { BucketNotifications, ObjectService, S3Service } from './s3/index.ts';
 import { SecretsManager, SecretsService } from './secrets/index.ts';
 import { closeSandboxHost, createSandboxPool, describeSandboxHost, detectSandboxHost, hostPython, nodeRuntimeModules, type LocalSandboxPool } from './sandbox/index.ts';
-import { FileBlobStore, openSqlite, SqliteAliasStore, SqliteAsyncEventStore, SqliteConcurrencyStore, SqliteEventInvokeConfigStore, SqliteLayerStore, SqliteMetadataStore, SqliteVersionStore, FileBodyStore, SqliteObjectStore, SqliteNotificationStore, SqlitePolicyStore, loadMasterKey, MASTER_KEY_FILE, SqliteSecretStore, SqliteIamStore, SqliteSessionStore } from './storage/index.ts';
+import { FileBlobStore, openSqlite, SqliteAliasStore, SqliteAsyncEventStore, SqliteConcurrencyStore, SqliteEventInvokeConfigStore, SqliteLayerStore, SqliteMetadataStore, SqliteVersionStore, FileBodyStore, SqliteObjectStore, SqliteNotificationStore, SqliteBucketPolicyStore, SqlitePolicyStore, loadMasterKey, MASTER_KEY_FILE, SqliteSecretStore, SqliteIamStore, SqliteSessionStore } from './storage/index.ts';
 import { SYSTEM_CLOCK, type Clock } from './util/index.ts';
 
 export interface Nimbus {
@@ -155,6 +155,8 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     scope,
     zipMaxBytes: config.limits.zipMaxBytes,
     layers,
+    // Read lazily, as the IAM store is built below: Role must name a role Lambda may assume.
+    lambdaCanAssume: (roleArn) => executionRoles.lambdaCanAssume(roleArn),
     onChange: (name, record) => {
       // An update changes $LATEST only; a deleted function takes every environment with it.
       if (record) pool.retire(name, envKeyOf(record), record.version);
@@ -207,7 +209,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   });
   const aliases = new AliasService({ store, versions: versionStore, aliases: aliasStore, scope, onQualifierDeleted: (name, alias) => eventConfigs.forgetQualifier(name, alias) });
   // Resource policies go with their function, version or alias (triggers on those tables).
-  const policies = new PolicyService({ store, aliases: aliasStore, policies: new SqlitePolicyStore(db), scope });
+  const policies = new PolicyService({ store, aliases: aliasStore, policies: new SqlitePolicyStore(db), scope, evaluate: (request) => authorizer.authorize(request).decision === 'Allow' });
   const provisioned = new ProvisionedConcurrencyService({
     store: concurrencyStore,
     aliases: aliasStore,
@@ -220,7 +222,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     unreservedMin: config.unreservedConcurrencyMin,
     logger,
   });
-  lambda = new LambdaService({ config, functions, store, invoker, queue, concurrency, provisioned, versions, aliases, layers, eventConfigs, policies, logger, now: () => clock.now(), endpoint: () => listening, verify: (req, read) => auth.verifyRequest(req, 'rest-json', read), usage: (since, until, fn) => metrics.usage(since, until, fn) });
+  lambda = new LambdaService({ config, functions, store, invoker, queue, concurrency, provisioned, versions, aliases, layers, eventConfigs, policies, authorize: lambdaAuthorizer((req, request) => authorize(req, request), policies, scope), passRole: lambdaPassRole((req, request) => authorize(req, request)), logger, now: () => clock.now(), endpoint: () => listening, verify: (req, read) => auth.verifyRequest(req, 'rest-json', read), usage: (since, until, fn) => metrics.usage(since, until, fn) });
 
   const objects = new ObjectService({
     store: new SqliteObjectStore(db),
@@ -256,8 +258,9 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   objects.addListener(notifications);
 
   // IAM and STS: users, keys, roles, policies and role sessions, in the metadata database.
-  const iamStore = new SqliteIamStore(db);
-  const sessionStore = new SqliteSessionStore(db);
+  // Access keys' secrets and sessions' keys and tokens are sealed at rest like secret values.
+  const iamStore = new SqliteIamStore(db, key.cipher);
+  const sessionStore = new SqliteSessionStore(db, key.cipher);
   const sessions = new StoreSessionIssuer({ sessions: sessionStore, clock });
   sessions.sweep();
   const credentials = new IamCredentialLookup({ iam: iamStore, sessions: sessionStore, clock, accountId: config.accountId });
@@ -267,27 +270,32 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     clock: options.authClock ?? SYSTEM_CLOCK,
     root: rootPrincipal(config.accountId),
   });
+  const authorizer = new IamAuthorizer(iamStore);
+  const executionRoles = new ExecutionRoles(iamStore, authorizer);
   // With auth off, environments keep placeholder keys (nothing checks them) and no sessions pile up.
-  const roleCredentials: RoleCredentialSource | undefined = auth.enabled ? new RoleCredentialSource(sessions) : undefined;
+  // Sessions carry the role's own id; a function created before roles were checked gets a derived one.
+  const roleCredentials: RoleCredentialSource | undefined = auth.enabled ? new RoleCredentialSource(sessions, { roleIdOf: (arn) => executionRoles.roleId(arn) }) : undefined;
   // SigV4 over the query body; the principal it names.
   const principalOf: PrincipalOf = (req, body) => auth.verifyBody(req, body, 'query');
+  // Authorization: the authenticated principal's IAM policies (and the resource's own policy) decide each action.
+  // An unsigned S3 request (verifyS3 with anonymous) is the anonymous caller: only a bucket policy can allow it.
+  const authorize: Authorize = (req, request) => authorizer.check(auth.isAnonymous(req) ? { anonymous: true } : auth.principalOf(req), request, req);
 
   const gateway = new Gateway({ host: config.host, port: config.port, logger });
-  const s3 = new S3Service({ objects, accountId: config.accountId, virtualHostSuffixes: config.s3.virtualHostSuffixes, logger, notifications, verify: (req) => auth.verifyS3(req) });
+  const s3 = new S3Service({ objects, accountId: config.accountId, virtualHostSuffixes: config.s3.virtualHostSuffixes, logger, notifications, verify: (req) => auth.verifyS3(req, { anonymous: true }), authorize, bucketPolicies: new SqliteBucketPolicyStore(db) });
   // First for <bucket>.localhost hosts, whose paths are keys (and may look like Lambda's date paths).
   gateway.register(s3.virtualHosted);
   // GET /metrics for Prometheus, unsigned; before S3, whose bucket "metrics" it would otherwise be.
   gateway.register(metrics.prometheus);
-  gateway.register(new LogsService(logs, scope, logger, (req, read) => auth.verifyRequest(req, 'json', read), () => logsClock.now()));
+  gateway.register(new LogsService(logs, scope, logger, (req, read) => auth.verifyRequest(req, 'json', read), () => logsClock.now(), authorize));
   // POST / signed for iam or sts (credential scope); before S3, which claims the rest.
-  gateway.register(new IamService({ store: iamStore, clock, accountId: config.accountId, principalOf, logger }));
-  const authorizer = new IamAuthorizer(iamStore);
+  gateway.register(new IamService({ store: iamStore, clock, accountId: config.accountId, principalOf, logger, authorize }));
   gateway.register(new StsService({ roles: iamStore, sessions, canAssume: (trust, caller, roleArn) => authorizer.canAssume(trust, caller, roleArn), accountId: config.accountId, principalOf, logger }));
   const secrets = new SecretsManager({ store: new SqliteSecretStore(db, key.cipher), clock, scope });
   secrets.purge();
-  gateway.register(new SecretsService(secrets, logger, (req, read) => auth.verifyRequest(req, 'json', read)));
+  gateway.register(new SecretsService(secrets, logger, (req, read) => auth.verifyRequest(req, 'json', read), authorize));
   // CloudWatch metrics (RPC v2 CBOR by its /service/… path, JSON 1.0 by X-Amz-Target, query by POST / signed for monitoring); before S3.
-  gateway.register(new CloudWatchService({ metrics: metrics.query, clock, logger, verify: (req, family, read) => auth.verifyRequest(req, family, read) }));
+  gateway.register(new CloudWatchService({ metrics: metrics.query, clock, logger, verify: (req, family, read) => auth.verifyRequest(req, family, read), authorize }));
   gateway.register(lambda);
   // Last: S3 claims every request the services above do not (it has no path prefix of its own).
   gateway.register(s3);

@@ -25,6 +25,7 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { startNimbus, type Nimbus } from '../src/main.ts';
 import { ManualClock } from '../src/sandbox/test-helpers.ts';
 import { TEST_CREDENTIALS, writeTestCredentials } from './helpers/server.ts';
+import { ensureStandardRoles } from './helpers/iam.ts';
 import { zipFiles } from './helpers/zip.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../bin/nimbus.js');
@@ -88,6 +89,7 @@ const RECORDS = `exports.handler = async (e) => { console.log('RECORD ' + JSON.s
 before(async () => {
   writeTestCredentials(dataDir);
   nimbus = await startNimbus({ port: 0, dataDir, logLevel: 'silent' }, { asyncClock: clock });
+  await ensureStandardRoles(nimbus.endpoint);
   const config = { endpoint: nimbus.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 };
   lambda = new LambdaClient(config);
   logs = new CloudWatchLogsClient(config);

@@ -20,6 +20,7 @@ import { aws, awsCliSkipReason } from './helpers/aws-cli.ts';
 import { freePort } from './helpers/process.ts';
 import { rawRequest, s3Client, type RawResponse } from './helpers/s3.ts';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from './helpers/server.ts';
+import { ensureExecutionRole } from './helpers/iam.ts';
 import { Sha256, signHeaders, type SignOptions } from './helpers/sign.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../bin/nimbus.js');
@@ -262,6 +263,8 @@ describe('streamed uploads: STREAMING-AWS4-HMAC-SHA256-PAYLOAD', () => {
 });
 
 describe('temporary credentials', () => {
+  // Sessions of a role whose policies let them call (authorization is not what this suite tests).
+  before(() => ensureExecutionRole(server.endpoint, 'auth-test'));
   const issue = (durationSeconds: number) =>
     server.nimbus.sessions.issue({ roleArn: 'arn:aws:iam::123456789012:role/auth-test', roleId: 'AROAAUTHTESTAUTHTEST1', sessionName: 'auth-test', durationSeconds });
   const list = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) => {

@@ -18,7 +18,7 @@ describe('AWS CLI v2', { skip }, () => {
   let work: string;
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, undefined, { executionRoles: [] });
     work = fs.mkdtempSync(path.join(server.dataDir, 'cli-'));
     fs.writeFileSync(
       path.join(work, 'function.zip'),
@@ -32,6 +32,15 @@ describe('AWS CLI v2', { skip }, () => {
   test('aws --version is v2', async () => {
     const r = await aws(server.endpoint, ['--version']);
     assert.match(r.stdout + r.stderr, /aws-cli\/2\./);
+  });
+
+  test('iam create-role makes the execution role lambda_basic_execution (trusting Lambda), with AWSLambdaBasicExecutionRole', async () => {
+    const trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}';
+    const r = await aws(server.endpoint, ['iam', 'create-role', '--role-name', 'lambda_basic_execution', '--assume-role-policy-document', trust]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).Role.Arn, 'arn:aws:iam::123456789012:role/lambda_basic_execution');
+    const a = await aws(server.endpoint, ['iam', 'attach-role-policy', '--role-name', 'lambda_basic_execution', '--policy-arn', 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']);
+    assert.equal(a.code, 0, a.stderr);
   });
 
   test("the article's create-function command works verbatim", async () => {
@@ -99,6 +108,8 @@ describe('AWS CLI v2', { skip }, () => {
     assert.match(r.stderr, /ResourceNotFoundException/);
     const c = await aws(server.endpoint, ['lambda', 'create-function', '--function-name', 'MyFunction', '--runtime', 'nodejs20.x', '--role', 'arn:aws:iam::123456789012:role/x', '--handler', 'index.handler', '--zip-file', 'fileb://function.zip'], { cwd: work });
     assert.match(c.stderr, /ResourceConflictException/);
+    const role = await aws(server.endpoint, ['lambda', 'create-function', '--function-name', 'Other', '--runtime', 'nodejs20.x', '--role', 'arn:aws:iam::123456789012:role/x', '--handler', 'index.handler', '--zip-file', 'fileb://function.zip'], { cwd: work });
+    assert.match(role.stderr, /InvalidParameterValueException.*The role defined for the function cannot be assumed by Lambda\./);
   });
 
   test('delete-function', async () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import yauzl from 'yauzl';
+import { GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { describeError } from '../src/cli/errors.ts';
 import { parseSince } from '../src/cli/durations.ts';
 import { zipDirectory } from '../src/cli/zip-dir.ts';
@@ -253,10 +254,28 @@ describe('nimbus CLI against a running server', () => {
     const r = await runCli(['deploy', fnDir, '--name', 'hello', '--handler', 'index.handler', '--env', 'MOOD=sunny', ...at()]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Created function hello$/m);
+    assert.match(r.stdout, /^Created execution role nimbus-default \(arn:aws:iam::123456789012:role\/nimbus-default\)/m);
     assert.match(r.stdout, /^FunctionArn: arn:aws:lambda:us-east-1:123456789012:function:hello$/m);
     assert.match(r.stdout, /^State: Active$/m);
     firstSha = /^CodeSha256: (\S+)$/m.exec(r.stdout)?.[1] ?? '';
     assert.match(firstSha, /^[A-Za-z0-9+/]{43}=$/);
+  });
+
+  test('deploy without --role made the execution role nimbus-default (trusting Lambda, basic execution) and used it', async () => {
+    const iam = new IAMClient({ endpoint, region: 'us-east-1', credentials: nimbus.root.keys, maxAttempts: 1 });
+    try {
+      const role = (await iam.send(new GetRoleCommand({ RoleName: 'nimbus-default' }))).Role!;
+      assert.match(decodeURIComponent(role.AssumeRolePolicyDocument!), /"Service":"lambda\.amazonaws\.com"/);
+      const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'nimbus-default' }))).AttachedPolicies!;
+      assert.deepEqual(attached.map((p) => p.PolicyArn), ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']);
+      const config = JSON.parse((await runCli(['get', 'hello', ...at()])).stdout) as { Role: string };
+      assert.equal(config.Role, role.Arn);
+    } finally {
+      iam.destroy();
+    }
+    const missing = await runCli(['deploy', fnDir, '--name', 'no-role', '--handler', 'index.handler', '--role', 'arn:aws:iam::123456789012:role/missing', ...at()]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda.\n');
   });
 
   test('deploy again updates code and configuration (same tree, same CodeSha256)', async () => {
@@ -278,6 +297,7 @@ describe('nimbus CLI against a running server', () => {
     const r = await runCli(['deploy', zipPath, '--name', 'throws', '--handler', 'index.handler', ...at()]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Created function throws$/m);
+    assert.doesNotMatch(r.stdout, /Created execution role/, 'nimbus-default is created once');
   });
 
   test('deploy without --handler for a new function, or with a bad value, fails clearly', async () => {

@@ -15,7 +15,7 @@ const TRUST = '{"Version": "2012-10-17","Statement": [{ "Effect": "Allow", "Prin
 describe('AWS CLI v2: IAM and STS', { skip }, () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, undefined, { executionRoles: [] });
   });
   after(() => server?.close());
 

@@ -70,7 +70,7 @@ describe('IAM and STS API', () => {
   let sts: STSClient;
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, undefined, { executionRoles: [] });
     ({ iam, sts } = clients(server.endpoint));
   });
   after(async () => {

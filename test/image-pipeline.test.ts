@@ -193,6 +193,11 @@ describe('examples/image-pipeline', { skip }, () => {
     for (const b of ['uploads', 'processed', 'failures']) assert.ok(JSON.parse(buckets.stdout).includes(b), buckets.stdout);
     const fns = await aws(server.endpoint, ['lambda', 'list-functions', '--query', 'Functions[].FunctionName', '--output', 'json']);
     assert.deepEqual(JSON.parse(fns.stdout).sort(), ['image-failures', 'image-resize']);
+    // Each runs as its own least-privilege role.
+    for (const name of ['image-failures', 'image-resize']) {
+      const role = await aws(server.endpoint, ['lambda', 'get-function-configuration', '--function-name', name, '--query', 'Role', '--output', 'text']);
+      assert.equal(role.stdout.trim(), `arn:aws:iam::123456789012:role/${name}-role`);
+    }
   });
 
   test('a JPEG is shrunk to MAX_WIDTH, stays a JPEG and carries the watermark; its key keeps its spaces', async () => {

@@ -28,6 +28,7 @@ import { startNimbus, type Nimbus } from '../src/main.ts';
 import { RETENTION_SWEEP_MS } from '../src/logs/index.ts';
 import { ManualClock } from '../src/sandbox/test-helpers.ts';
 import { AWS_CLI, TEST_CREDENTIALS, writeTestCredentials } from './helpers/server.ts';
+import { ensureStandardRoles } from './helpers/iam.ts';
 import { aws, awsCliSkipReason } from './helpers/aws-cli.ts';
 import { zipFiles } from './helpers/zip.ts';
 
@@ -42,6 +43,7 @@ before(async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-logs-api-'));
   writeTestCredentials(dataDir);
   nimbus = await startNimbus({ port: 0, dataDir, logLevel: 'silent' }, { logsClock });
+  await ensureStandardRoles(nimbus.endpoint);
   const client = { endpoint: nimbus.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 };
   logs = new CloudWatchLogsClient(client);
   lambda = new LambdaClient(client);

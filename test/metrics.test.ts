@@ -30,6 +30,7 @@ import type { Statistic } from '../src/metrics/index.ts';
 import { ManualClock } from '../src/sandbox/test-helpers.ts';
 import { parsePrometheusText, sampleValue, sumOf, type Exposition } from './helpers/prometheus-text.ts';
 import { TEST_CREDENTIALS, writeTestCredentials } from './helpers/server.ts';
+import { ensureStandardRoles } from './helpers/iam.ts';
 import { zipFiles } from './helpers/zip.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../bin/nimbus.js');
@@ -92,6 +93,7 @@ function sum(metricName: string, dimensions: Record<string, string>, namespace =
 before(async () => {
   writeTestCredentials(dataDir);
   nimbus = await startNimbus({ port: 0, dataDir, logLevel: 'silent' }, { clock, asyncClock });
+  await ensureStandardRoles(nimbus.endpoint);
   const config = { endpoint: nimbus.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 };
   lambda = new LambdaClient(config);
   logs = new CloudWatchLogsClient(config);

@@ -17,6 +17,7 @@ import { PROJECT_ROOT } from '../src/sandbox/runtime-modules.ts';
 import { skipUnless } from '../src/sandbox/test-helpers.ts';
 import { s3Client } from './helpers/s3.ts';
 import { TEST_CREDENTIALS, writeTestCredentials } from './helpers/server.ts';
+import { ensureStandardRoles } from './helpers/iam.ts';
 import { zipFiles, type FileMap } from './helpers/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/r';
@@ -110,6 +111,7 @@ for (const mode of ['bubblewrap', 'plain processes'] as const) {
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-sdk-'));
       writeTestCredentials(dataDir);
       nimbus = await startNimbus({ port: 0, dataDir, logLevel: 'silent' }, { sandbox: { bwrap, cgroup: false } });
+      await ensureStandardRoles(nimbus.endpoint);
       lambda = new LambdaClient({ endpoint: nimbus.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 });
     });
     after(async () => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Deploys the image pipeline with the AWS CLI v2: three buckets, the image function, its
-# failure destination, the permission for S3 to invoke it and the bucket notification.
+# Deploys the image pipeline with the AWS CLI v2: three buckets, a least-privilege execution
+# role for each function, the image function, its failure destination, the permission for S3
+# to invoke it and the bucket notification.
 # Safe to run again: existing buckets are kept, functions get the new code and settings.
 #
 #   NIMBUS_ENDPOINT   where Nimbus listens (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566)
@@ -21,8 +22,7 @@ processed=${PROCESSED_BUCKET:-processed}
 failures=${FAILURES_BUCKET:-failures}
 fn=${FUNCTION_NAME:-image-resize}
 failure_fn=${FAILURE_FUNCTION_NAME:-image-failures}
-# Nimbus does not check the role yet (its functions get credentials of a session of it), but the API wants one.
-role=${ROLE_ARN:-arn:aws:iam::123456789012:role/lambda_basic_execution}
+role_of() { printf '%s-role' "$1"; }
 
 # Nimbus verifies every request: sign with the credentials in the environment, else with the
 # root credentials the server keeps in its data dir (NIMBUS_DATA_DIR, default .nimbus at the repository root).
@@ -67,16 +67,41 @@ for bucket in "$uploads" "$processed" "$failures"; do
   fi
 done
 
-# deploy_function NAME ZIP ENV_JSON MEMORY: creates the function or updates its code and
+lambda_trust='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+
+# ensure_role NAME POLICY_JSON: an execution role Lambda may assume, allowed to write its logs
+# and what POLICY_JSON (its inline policy "access") allows, nothing more. Prints its ARN.
+ensure_role() {
+  local name=$1 policy=$2 arn
+  if arn=$(aws iam get-role --role-name "$name" --query Role.Arn --output text 2>/dev/null); then
+    step "role $name exists" >&2
+  else
+    step "creating role $name" >&2
+    arn=$(aws iam create-role --role-name "$name" --assume-role-policy-document "$lambda_trust" --query Role.Arn --output text)
+  fi
+  aws iam attach-role-policy --role-name "$name" --policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole
+  aws iam put-role-policy --role-name "$name" --policy-name access --policy-document "$policy"
+  echo "$arn"
+}
+
+# The failure handler only writes records to the failures bucket.
+failure_role=$(ensure_role "$(role_of "$failure_fn")" \
+  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:PutObject\",\"Resource\":\"arn:aws:s3:::$failures/*\"}]}")
+# The resizer reads uploads, writes processed images, and (as Lambda requires of an
+# execution role) may invoke its OnFailure destination.
+fn_role=$(ensure_role "$(role_of "$fn")" \
+  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::$uploads/*\"},{\"Effect\":\"Allow\",\"Action\":\"s3:PutObject\",\"Resource\":\"arn:aws:s3:::$processed/*\"},{\"Effect\":\"Allow\",\"Action\":\"lambda:InvokeFunction\",\"Resource\":\"arn:aws:lambda:$region:*:function:$failure_fn\"}]}")
+
+# deploy_function NAME ZIP ENV_JSON MEMORY ROLE: creates the function or updates its code and
 # configuration, waits until it is ready, and prints its ARN.
 deploy_function() {
-  local name=$1 zipfile=$2 env_json=$3 memory=$4 arn
+  local name=$1 zipfile=$2 env_json=$3 memory=$4 role=$5 arn
   if aws lambda get-function --function-name "$name" >/dev/null 2>&1; then
     step "updating function $name" >&2
     aws lambda update-function-code --function-name "$name" --zip-file "fileb://$zipfile" >/dev/null
     aws lambda wait function-updated-v2 --function-name "$name"
     arn=$(aws lambda update-function-configuration --function-name "$name" --runtime nodejs20.x \
-      --handler index.handler --memory-size "$memory" --timeout 30 --environment "$env_json" \
+      --role "$role" --handler index.handler --memory-size "$memory" --timeout 30 --environment "$env_json" \
       --query FunctionArn --output text)
     aws lambda wait function-updated-v2 --function-name "$name"
   else
@@ -90,9 +115,9 @@ deploy_function() {
 }
 
 failure_arn=$(deploy_function "$failure_fn" "$build/failures.zip" \
-  "{\"Variables\":{\"FAILURES_BUCKET\":\"$failures\"}}" 256)
+  "{\"Variables\":{\"FAILURES_BUCKET\":\"$failures\"}}" 256 "$failure_role")
 fn_arn=$(deploy_function "$fn" "$build/function.zip" \
-  "{\"Variables\":{\"MAX_WIDTH\":\"$max_width\",\"OUTPUT_BUCKET\":\"$processed\"}}" 1024)
+  "{\"Variables\":{\"MAX_WIDTH\":\"$max_width\",\"OUTPUT_BUCKET\":\"$processed\"}}" 1024 "$fn_role")
 
 step "sending failed events of $fn to $failure_fn (no retries)"
 aws lambda put-function-event-invoke-config --function-name "$fn" --maximum-retry-attempts 0 \

@@ -25,6 +25,8 @@ export interface AuthenticatorOptions {
 /** A verified request's principal; a streamed S3 body's chunk-signature chain. Keyed by the request object. */
 const principals = new WeakMap<IncomingMessage, Principal>();
 const chains = new WeakMap<IncomingMessage, ChunkSignatureChain>();
+/** S3 requests let through unsigned (verifyS3 with anonymous): only a resource policy can allow them anything. */
+const anonymous = new WeakSet<IncomingMessage>();
 
 /**
  * The chunk-signature chain of an S3 request whose body is STREAMING-AWS4-HMAC-SHA256-PAYLOAD
@@ -73,10 +75,16 @@ export class Authenticator {
    * S3: verifies the signature over the headers and the x-amz-content-sha256 the client
    * declared. The body is checked against that declaration as it streams (request-body.ts):
    * a hex hash by hashing, STREAMING-AWS4-HMAC-SHA256-PAYLOAD by chunkChainOf(req).
+   * With `anonymous`, a request with no signature at all (no Authorization header, no
+   * X-Amz-* query) passes as the anonymous caller (isAnonymous), as S3 serves public objects.
    */
-  async verifyS3(req: IncomingMessage): Promise<void> {
+  async verifyS3(req: IncomingMessage, options: { readonly anonymous?: boolean } = {}): Promise<void> {
     if (!this.enabled) return;
     try {
+      if (options.anonymous && parseClaim(req) === undefined) {
+        anonymous.add(req);
+        return;
+      }
       const found = this.#inspect(req);
       const declared = header(req, 'x-amz-content-sha256') ?? (found.claim.presigned ? (new Map(rawQuery(req.url ?? '/')).get('X-Amz-Content-Sha256') ?? UNSIGNED_PAYLOAD) : undefined);
       if (declared === undefined) throw new AuthError('missing-content-sha256');
@@ -100,6 +108,9 @@ export class Authenticator {
     if (!principal) throw new Error('principalOf: the request was not authenticated');
     return principal;
   };
+
+  /** Whether verifyS3 let the request through unsigned: it has no principal, and only resource policies can allow it. */
+  readonly isAnonymous = (req: IncomingMessage): boolean => this.enabled && anonymous.has(req);
 
   /** The key, its token and the date: everything that needs no body. */
   #inspect(req: IncomingMessage): Found {

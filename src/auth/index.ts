@@ -15,3 +15,4 @@ export {
   type KeyPair,
 } from './root-credentials.ts';
 export { RoleCredentialSource, type RoleCredentials } from './role-credentials.ts';
+export { AccessDeniedError, ALLOW_ALL, type AccessRequest, type Authorize } from './access.ts';

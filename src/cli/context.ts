@@ -1,4 +1,5 @@
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -28,6 +29,7 @@ export interface ClientContext {
   /** The SDK packages are most of the CLI's start-up time, so each loads on first use. */
   lambda(): Promise<LambdaClient>;
   logs(): Promise<CloudWatchLogsClient>;
+  iam(): Promise<IAMClient>;
   /** Closes the clients' keep-alive sockets so the process can exit. */
   dispose(): void;
 }
@@ -98,6 +100,7 @@ export function clientContext(flags: ClientFlags, env: NodeJS.ProcessEnv = proce
   const created: Array<{ destroy(): void }> = [];
   let lambda: Promise<LambdaClient> | undefined;
   let logs: Promise<CloudWatchLogsClient> | undefined;
+  let iam: Promise<IAMClient> | undefined;
   const keep = <T extends { destroy(): void }>(client: T): T => (created.push(client), client);
   return {
     endpoint,
@@ -106,6 +109,7 @@ export function clientContext(flags: ClientFlags, env: NodeJS.ProcessEnv = proce
     fetch: (method, pathAndQuery) => signedFetch(`${endpoint}${pathAndQuery}`, method, region, credentials),
     lambda: () => (lambda ??= import('@aws-sdk/client-lambda').then((m) => keep(new m.LambdaClient(config)))),
     logs: () => (logs ??= import('@aws-sdk/client-cloudwatch-logs').then((m) => keep(new m.CloudWatchLogsClient(config)))),
+    iam: () => (iam ??= import('@aws-sdk/client-iam').then((m) => keep(new m.IAMClient(config)))),
     dispose() {
       for (const client of created) client.destroy();
     },

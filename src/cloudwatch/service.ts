@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { AccessDeniedError, ALLOW_ALL, type Authorize } from '../auth/index.ts';
 import { CloudWatchErrors } from '../errors/index.ts';
 import { BodyTooLargeError, readBody, type Service } from '../gateway/index.ts';
 import type { MetricsQuery } from '../metrics/types.ts';
@@ -24,6 +25,8 @@ export interface CloudWatchServiceDeps {
   readonly clock: Pick<Clock, 'now'>;
   readonly logger: Logger;
   readonly verify?: VerifyCloudWatch;
+  /** IAM authorization of cloudwatch:<Operation> (on "*": these operations have no resource type); default: everything allowed. */
+  readonly authorize?: Authorize;
 }
 
 /**
@@ -54,6 +57,8 @@ export class CloudWatchService implements Service {
       const { operation, input } = await this.#read(req, url, detected.protocol, detected.operation);
       const fn = Object.hasOwn(this.#operations.operations, operation) ? this.#operations.operations[operation]! : undefined;
       if (!fn) throw unknownOperation(protocol, operation);
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+      (this.deps.authorize ?? ALLOW_ALL)(req, { action: `cloudwatch:${operation}`, resource: '*' });
       out = renderOutput(protocol, operation, fn(input), requestId);
     } catch (err) {
       if (!req.readableEnded) req.resume();
@@ -96,6 +101,7 @@ export class CloudWatchService implements Service {
 
   #wireError(err: unknown, requestId: string): WireErrorFields {
     if (err instanceof CloudWatchErrors.CloudWatchError) return err;
+    if (err instanceof AccessDeniedError) return new CloudWatchErrors.AccessDenied(err.message);
     if (err instanceof BodyTooLargeError) return new CloudWatchErrors.RequestEntityTooLarge(`Request body must be at most ${err.limit} bytes`);
     // Errors of other families (SigV4's, in the JSON or query family) that carry their status and code.
     const e = err as { status?: unknown; code?: unknown; message?: unknown } | null;

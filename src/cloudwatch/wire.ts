@@ -96,7 +96,8 @@ export interface WireErrorFields {
  */
 export function renderWireError(protocol: Protocol, err: WireErrorFields, requestId: string): WireAnswer {
   if (protocol === 'query') return answer(err.status, protocol, requestId, Buffer.from(renderError(CLOUDWATCH_XMLNS, err, requestId)));
-  const type = err.shape ? `${MODEL_NS}#${err.shape}` : `${FRONT_END_NS}#${err.code}`;
+  // A shape with its namespace (the front end's AccessDeniedException) is used as it is.
+  const type = err.shape ? (err.shape.includes('#') ? err.shape : `${MODEL_NS}#${err.shape}`) : `${FRONT_END_NS}#${err.code}`;
   const doc = { __type: type, [err.messageMember ?? 'message']: err.message };
   const body = protocol === 'cbor' ? encodeCbor(doc) : Buffer.from(JSON.stringify(doc));
   const out = answer(err.status, protocol, requestId, body);

@@ -69,6 +69,11 @@ export class MissingAction extends CloudWatchError {
 export class RequestEntityTooLarge extends CloudWatchError {
   readonly status = 413;
 }
+/** Authorization: the caller's identity policies do not allow the action (the front end's AccessDeniedException in JSON and CBOR). */
+export class AccessDenied extends CloudWatchError {
+  readonly status = 403;
+  override readonly shape = 'com.amazon.coral.service#AccessDeniedException';
+}
 
 /** Every CloudWatch wire error class; a test checks each code equals its name and is documented. */
 export const CLOUDWATCH_ERRORS = [
@@ -82,4 +87,5 @@ export const CLOUDWATCH_ERRORS = [
   InvalidAction,
   MissingAction,
   RequestEntityTooLarge,
+  AccessDenied,
 ] as const;

@@ -19,6 +19,8 @@ export class SerializationException extends JsonProtocolError {}
 export class ServiceUnavailableException extends JsonProtocolError {
   override readonly status = 500;
 }
+/** Authorization: the caller's identity policies do not allow the action (both services' front ends answer 400). */
+export class AccessDeniedException extends JsonProtocolError {}
 // Secrets Manager's own codes.
 export class ResourceExistsException extends JsonProtocolError {}
 export class InvalidRequestException extends JsonProtocolError {}
@@ -42,6 +44,7 @@ export const JSON_ERRORS = [
   UnknownOperationException,
   SerializationException,
   ServiceUnavailableException,
+  AccessDeniedException,
   ResourceExistsException,
   InvalidRequestException,
   InvalidNextTokenException,

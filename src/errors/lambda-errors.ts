@@ -119,6 +119,12 @@ export class ExpiredTokenException extends LambdaError {
   readonly status = 403;
 }
 
+/** Authorization: "User: <arn> is not authorized to perform: lambda:<Action> on resource: <arn> because …". */
+export class AccessDeniedException extends LambdaError {
+  readonly status = 403;
+  override readonly messageMember = 'Message' as const;
+}
+
 export const LAMBDA_ERRORS = [
   ResourceNotFoundException,
   ResourceConflictException,
@@ -137,4 +143,5 @@ export const LAMBDA_ERRORS = [
   InvalidSignatureException,
   UnrecognizedClientException,
   ExpiredTokenException,
+  AccessDeniedException,
 ] as const;

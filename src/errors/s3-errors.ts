@@ -57,11 +57,13 @@ export class InvalidRequest extends s3Error(400, 'Invalid Request') {}
 export class InvalidURI extends s3Error(400, "Couldn't parse the specified URI.") {}
 export class KeyTooLongError extends s3Error(400, 'Your key is too long') {}
 export class MalformedTrailerError extends s3Error(400, 'The request contained trailing data that was not well-formed or did not conform to our published schema.') {}
+export class MalformedPolicy extends s3Error(400, 'Policies must be valid JSON and the first byte must be \'{\'') {}
 export class MalformedXML extends s3Error(400, 'The XML you provided was not well-formed or did not validate against our published schema') {}
 export class MetadataTooLarge extends s3Error(400, 'Your metadata headers exceed the maximum allowed metadata size.') {}
 export class MethodNotAllowed extends s3Error(405, 'The specified method is not allowed against this resource.') {}
 export class MissingContentLength extends s3Error(411, 'You must provide the Content-Length HTTP header.') {}
 export class NoSuchBucket extends s3Error(404, 'The specified bucket does not exist') {}
+export class NoSuchBucketPolicy extends s3Error(404, 'The bucket policy does not exist') {}
 export class NoSuchKey extends s3Error(404, 'The specified key does not exist.') {}
 export class NoSuchUpload extends s3Error(
   404,
@@ -101,11 +103,13 @@ export const S3_ERRORS = [
   InvalidURI,
   KeyTooLongError,
   MalformedTrailerError,
+  MalformedPolicy,
   MalformedXML,
   MetadataTooLarge,
   MethodNotAllowed,
   MissingContentLength,
   NoSuchBucket,
+  NoSuchBucketPolicy,
   NoSuchKey,
   NoSuchUpload,
   NotImplemented,

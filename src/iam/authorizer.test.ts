@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Principal } from '../auth/types.ts';
 import { SqliteIamStore } from '../storage/sqlite-iam-store.ts';
+import { AccessDeniedError } from '../auth/access.ts';
 import { IamAuthorizer } from './authorizer.ts';
 
 const ACCT = '123456789012';
@@ -79,5 +80,31 @@ describe('IamAuthorizer', () => {
     const { authz, store } = setup();
     store.putInlinePolicy({ kind: 'user', name: 'alice' }, { name: 'read-a', document: '{"Statement": "garbage"}' });
     assert.equal(authz.authorize({ principal: user('alice'), action: 's3:GetObject', resource: 'arn:aws:s3:::a/k' }).decision, 'ImplicitDeny');
+  });
+
+  it('check() throws AccessDeniedError with AWS\'s message, and allows root everything', () => {
+    const { authz } = setup();
+    authz.check(user('alice'), { action: 's3:GetObject', resource: 'arn:aws:s3:::a/k' });
+    assert.throws(
+      () => authz.check(user('alice'), { action: 'lambda:InvokeFunction', resource: 'arn:aws:lambda:us-east-1:123456789012:function:f' }),
+      (err: unknown) =>
+        err instanceof AccessDeniedError &&
+        !err.explicit &&
+        err.message ===
+          'User: arn:aws:iam::123456789012:user/alice is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:123456789012:function:f because no identity-based policy allows the lambda:InvokeFunction action',
+    );
+    const root: Principal = { type: 'Root', accountId: ACCT, arn: `arn:aws:iam::${ACCT}:root`, userId: ACCT, name: 'root' };
+    authz.check(root, { action: 'iam:DeleteRole', resource: `arn:aws:iam::${ACCT}:role/x` });
+  });
+
+  it('check() evaluates aws:SourceIp conditions against the caller address', () => {
+    const { authz, store } = setup();
+    store.putInlinePolicy({ kind: 'user', name: 'alice' }, {
+      name: 'deny-outside',
+      document: doc({ Effect: 'Deny', Action: '*', Resource: '*', Condition: { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }),
+    });
+    const req = (ip: string) => ({ socket: { remoteAddress: ip } }) as never;
+    authz.check(user('alice'), { action: 's3:GetObject', resource: 'arn:aws:s3:::a/k' }, req('::ffff:10.1.2.3'));
+    assert.throws(() => authz.check(user('alice'), { action: 's3:GetObject', resource: 'arn:aws:s3:::a/k' }, req('127.0.0.1')), (e: unknown) => e instanceof AccessDeniedError && e.explicit && /explicit deny in an? identity-based policy/.test(e.message));
   });
 });

@@ -1,7 +1,9 @@
+import type { IncomingMessage } from 'node:http';
+import { AccessDeniedError, type AccessRequest } from '../auth/access.ts';
 import type { Principal } from '../auth/types.ts';
 import type { IamStore, PolicyOwner } from '../storage/index.ts';
 import { AWS_MANAGED_POLICIES } from './managed-policies.ts';
-import { canAssume, evaluate, type EvaluationResult, type RequestPrincipal } from './policy-engine.ts';
+import { canAssume, evaluate, type AnonymousPrincipal, type EvaluationResult, type RequestPrincipal } from './policy-engine.ts';
 import { MalformedPolicyDocumentError, parsePolicy, type PolicyDocument, type PolicyKind } from './policy-parser.ts';
 import type { RequestContext } from './policy-match.ts';
 
@@ -38,6 +40,36 @@ export class IamAuthorizer {
       { principal: check.principal, action: check.action, resource: check.resource, ...(check.context ? { context: check.context } : {}) },
       { identity, ...(resource ? { resource: [resource] } : {}) },
     );
+  }
+
+  /**
+   * Throws AccessDeniedError, with AWS's message, unless principal may make the request.
+   * Condition keys from the request: aws:SourceIp, aws:SecureTransport, aws:CurrentTime, aws:EpochTime.
+   */
+  check(principal: Principal | AnonymousPrincipal, request: AccessRequest, req?: IncomingMessage): void {
+    const now = Date.now();
+    const context = {
+      'aws:CurrentTime': new Date(now).toISOString(),
+      'aws:EpochTime': String(Math.floor(now / 1000)),
+      'aws:SecureTransport': false,
+      ...(req?.socket.remoteAddress ? { 'aws:SourceIp': req.socket.remoteAddress.replace(/^::ffff:/, '') } : {}),
+      ...request.context,
+    };
+    const result = this.authorize({
+      principal,
+      action: request.action,
+      resource: request.resource,
+      context,
+      ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
+    });
+    if (result.decision === 'Allow') return;
+    const explicit = result.decision === 'ExplicitDeny';
+    // An unsigned S3 request (only a bucket policy can allow it) is told no more than this.
+    if ('anonymous' in principal) throw new AccessDeniedError('Access Denied', explicit);
+    const why = explicit
+      ? `with an explicit deny in ${result.matched?.source === 'resource' ? 'a resource' : 'an identity'}-based policy`
+      : `because no identity-based policy allows the ${request.action} action`;
+    throw new AccessDeniedError(`User: ${principal.arn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`, explicit);
   }
 
   /** Whether caller may assume the role whose trust policy is given (and its own policies allow it). */

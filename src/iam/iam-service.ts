@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
+import { ALLOW_ALL, type Authorize } from '../auth/index.ts';
 import { QueryErrors } from '../errors/index.ts';
 import type { IamStore } from '../storage/index.ts';
 import type { Clock } from '../util/index.ts';
 import { IamContext } from './context.ts';
+import { iamAccessRequest } from './iam-authorization.ts';
 import { ownerPolicyActions } from './owner-policy-actions.ts';
 import { policyActions } from './policy-actions.ts';
 import { roleActions } from './role-actions.ts';
@@ -18,6 +20,8 @@ export interface IamServiceDeps {
   readonly accountId: string;
   readonly principalOf: PrincipalOf;
   readonly logger: Logger;
+  /** IAM authorization of iam:<Action> on the user, role or policy; default: everything allowed. */
+  readonly authorize?: Authorize;
 }
 
 /**
@@ -42,6 +46,10 @@ export class IamService extends QueryService {
       principalOf: deps.principalOf,
       logger: deps.logger,
       internalError: (m) => new QueryErrors.ServiceFailure(m),
+      authorize: (req, action, params, principal) => {
+        const request = iamAccessRequest(ctx, action, params, principal);
+        if (request) (deps.authorize ?? ALLOW_ALL)(req, request);
+      },
     });
   }
 }

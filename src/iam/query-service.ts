@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { AccessDeniedError } from '../auth/index.ts';
 import type { Principal } from '../auth/types.ts';
 import { QueryErrors } from '../errors/index.ts';
 import { BodyTooLargeError, readBody, type Service } from '../gateway/index.ts';
@@ -35,6 +36,8 @@ export interface QueryServiceOptions {
   readonly logger: Logger;
   /** The service's code for a failure of its own (IAM ServiceFailure, STS InternalFailure). */
   readonly internalError: (message: string) => QueryErrors.QueryProtocolError;
+  /** Authorization of an action before it runs (throws AccessDeniedError); none: every action is allowed. */
+  readonly authorize?: (req: IncomingMessage, action: string, params: Params, principal: Principal) => void;
 }
 
 interface WireError {
@@ -46,6 +49,7 @@ interface WireError {
 
 function asWireError(err: unknown): WireError | undefined {
   if (err instanceof QueryErrors.QueryProtocolError) return err;
+  if (err instanceof AccessDeniedError) return new QueryErrors.AccessDenied(err.message);
   if (err instanceof BodyTooLargeError) return new QueryErrors.RequestEntityTooLarge(`Request body must be at most ${err.limit} bytes`);
   // Errors of other families (e.g. SigV4's) that carry their status and code.
   const e = err as { status?: unknown; code?: unknown; message?: unknown } | null;
@@ -83,7 +87,9 @@ export class QueryService implements Service {
       const version = fields.get('Version') ?? this.options.version;
       const fn = Object.hasOwn(this.options.actions, action) ? this.options.actions[action] : undefined;
       if (!fn || version !== this.options.version) throw new QueryErrors.InvalidAction(`Could not find operation ${action} for version ${version}`);
-      const out = renderResponse(action, xmlns, fn(new Params(fields), { principal, requestId }), requestId);
+      const params = new Params(fields);
+      this.options.authorize?.(req, action, params, principal);
+      const out = renderResponse(action, xmlns, fn(params, { principal, requestId }), requestId);
       res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId });
       res.end(out);
     } catch (err) {

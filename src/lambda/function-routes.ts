@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/index.ts';
 import type { Invoker, ResolvedFunction } from '../invoke/index.ts';
 import type { EventSink } from '../queue/index.ts';
@@ -35,6 +36,8 @@ export interface RouteDeps {
   readonly layers: LayerService;
   readonly eventConfigs: EventInvokeConfigService;
   readonly policies: PolicyService;
+  /** Throws AccessDeniedException unless the caller may pass the role to Lambda (iam:PassRole). */
+  readonly passRole?: (req: IncomingMessage, roleArn: string) => void;
 }
 
 /** ListFunctions returns at most 50 items a page, whatever MaxItems asks. */
@@ -65,6 +68,7 @@ export function functionRoutes(deps: RouteDeps): Route[] {
       maxBody: zipBodyMax(config),
       async handle(ctx) {
         const body = parseBody(CreateFunctionBody, await ctx.body());
+        deps.passRole?.(ctx.req, body.Role);
         const record = await functions.create(body);
         if (body.Publish) return { status: 201, body: toConfiguration(scope, deps.versions.publish(record.name), true) };
         return { status: 201, body: configOf(record) };
@@ -152,6 +156,7 @@ export function functionRoutes(deps: RouteDeps): Route[] {
       maxBody: SMALL_BODY,
       async handle(ctx) {
         const body = parseBody(UpdateFunctionConfigurationBody, await ctx.body());
+        if (body.Role !== undefined) deps.passRole?.(ctx.req, body.Role);
         const record = await functions.updateConfiguration(ctx.params.FunctionName!, body);
         return { status: 200, body: configOf(record) };
       },

@@ -30,7 +30,15 @@ export interface FunctionServiceDeps {
   readonly bucketCode?: (bucket: string, key: string, version?: string) => Promise<Buffer>;
   /** Called after code or configuration changed, so old environments are retired. */
   readonly onChange?: (name: string, record: FunctionRecord | undefined) => void;
+  /**
+   * Whether the role exists and its trust policy lets lambda.amazonaws.com assume it
+   * (absent: any well-formed role ARN is taken, as unit tests want).
+   */
+  readonly lambdaCanAssume?: (roleArn: string) => boolean;
 }
+
+/** AWS's answer when Role names a role Lambda cannot assume (missing, or not trusting lambda.amazonaws.com). */
+const ROLE_NOT_ASSUMABLE = 'The role defined for the function cannot be assumed by Lambda.';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -40,6 +48,10 @@ export class FunctionService {
 
   get scope(): Scope {
     return this.deps.scope;
+  }
+
+  #checkRole(roleArn: string): void {
+    if (this.deps.lambdaCanAssume && !this.deps.lambdaCanAssume(roleArn)) throw new InvalidParameterValueException(ROLE_NOT_ASSUMABLE);
   }
 
   /** Resolves a FunctionName path parameter to its $LATEST record or throws AWS's 404. */
@@ -69,6 +81,7 @@ export class FunctionService {
     if (this.deps.store.getFunction(ref.name)) {
       throw new ResourceConflictException(`Function already exist: ${ref.name}`);
     }
+    this.#checkRole(body.Role);
     const layers = this.#resolveLayers(body.Layers);
     const loggingConfig = resolveLoggingConfig(body.LoggingConfig, undefined);
     const code = await this.#storeCode(body.Code);
@@ -124,6 +137,7 @@ export class FunctionService {
   async updateConfiguration(functionName: string, body: UpdateFunctionConfigurationBody): Promise<FunctionRecord> {
     const current = this.#requireLatest(functionName);
     this.#checkRevision(current, body.RevisionId);
+    if (body.Role !== undefined) this.#checkRole(body.Role);
     const layers = body.Layers === undefined ? (current.layers ?? []) : this.#resolveLayers(body.Layers);
     if (body.Layers !== undefined) await this.#checkLayers(current.codeKey, layers);
     const next: FunctionRecord = {

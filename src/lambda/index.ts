@@ -12,4 +12,5 @@ export { ProvisionedConcurrencyService } from './provisioned-service.ts';
 export { EventInvokeConfigService, type EventInvokeConfigServiceDeps } from './event-invoke-config-service.ts';
 export { bucketCodeReader } from './bucket-code.ts';
 export { PolicyService, type PolicyCheck, type PolicyServiceDeps } from './policy-service.ts';
+export { lambdaAuthorizer, lambdaPassRole } from './authorization.ts';
 export { parseFunctionArn } from './function-arn.ts';

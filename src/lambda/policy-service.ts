@@ -10,14 +10,27 @@ import {
 import { functionArn, parseFunctionRef, type Scope } from './names.ts';
 import { LATEST, parseQualifiedRef, qualifierKind } from './qualifiers.ts';
 import { POLICY_MAX_BYTES, type AddPermissionBody } from './policy-schemas.ts';
-import { buildStatement, policyAllows, type PolicyStatement } from './policy-statements.ts';
+import { buildStatement, type PolicyStatement } from './policy-statements.ts';
 
 export interface PolicyServiceDeps {
   readonly store: MetadataStore;
   readonly aliases: AliasStore;
   readonly policies: PolicyStore;
   readonly scope: Scope;
+  /** The IAM policy engine's verdict on a request against a resource policy (IamAuthorizer.authorize). */
+  readonly evaluate: ResourcePolicyEvaluator;
 }
+
+/** A request of an AWS service (s3.amazonaws.com) checked against a function's policy alone. */
+export interface ResourcePolicyRequest {
+  readonly principal: { readonly service: string };
+  readonly action: string;
+  readonly resource: string;
+  /** The policy document as JSON text. */
+  readonly resourcePolicy: string;
+  readonly context: Readonly<Record<string, string | undefined>>;
+}
+export type ResourcePolicyEvaluator = (request: ResourcePolicyRequest) => boolean;
 
 /** What PolicyService.allows checks: may this principal do this action on this function? */
 export interface PolicyCheck {
@@ -25,10 +38,8 @@ export interface PolicyCheck {
   /** A version or alias; the policy checked is the one attached to exactly what is invoked. */
   readonly qualifier?: string | undefined;
   readonly action: string;
-  /** A service principal, e.g. s3.amazonaws.com. */
-  readonly principalService?: string | undefined;
-  /** An account id, for account principals. */
-  readonly principalAccount?: string | undefined;
+  /** The service principal calling, e.g. s3.amazonaws.com. */
+  readonly principalService: string;
   /** The resource on whose behalf the service calls (aws:SourceArn), e.g. arn:aws:s3:::bucket. */
   readonly sourceArn?: string | undefined;
   /** The account owning that resource (aws:SourceAccount). */
@@ -97,8 +108,8 @@ export class PolicyService {
   }
 
   /**
-   * Whether the function (at that qualifier) exists and its policy allows the principal
-   * to perform the action, given the source the request carries. Never throws.
+   * Whether the function (at that qualifier) exists and its policy allows the service to
+   * perform the action, given the source the request carries. Never throws.
    */
   allows(check: PolicyCheck): boolean {
     let name: string;
@@ -108,22 +119,38 @@ export class PolicyService {
       return false;
     }
     const qualifier = check.qualifier === undefined || check.qualifier === LATEST ? undefined : check.qualifier;
-    let key: string;
     let arn: string;
     try {
-      ({ key, arn } = this.#target(name, qualifier));
+      ({ arn } = this.#target(name, qualifier));
     } catch {
       return false;
     }
-    const policy = this.deps.policies.getPolicy(name, key);
-    if (!policy) return false;
-    return policyAllows(policy.statements as PolicyStatement[], {
+    const resourcePolicy = this.resourcePolicy(name, qualifier);
+    if (!resourcePolicy) return false;
+    return this.deps.evaluate({
+      principal: { service: check.principalService },
       action: check.action,
-      principalService: check.principalService,
-      principalAccount: check.principalAccount,
       resource: arn,
+      resourcePolicy,
       context: { 'aws:SourceArn': check.sourceArn, 'aws:SourceAccount': check.sourceAccount },
     });
+  }
+
+  /**
+   * The resource-based policy that applies to a call on the function at a qualifier, as
+   * JSON text: the qualifier's own statements and the function's (a permission on the
+   * function covers its versions and aliases; one on an alias covers only that alias).
+   * Undefined when neither exists. Never throws.
+   */
+  resourcePolicy(name: string, qualifier: string | undefined): string | undefined {
+    const { policies } = this.deps;
+    const own = qualifier !== undefined && qualifier !== LATEST ? policies.getPolicy(name, qualifier) : undefined;
+    const fn = policies.getPolicy(name, '');
+    if (!own && !fn) return undefined;
+    // The function's statements name the unqualified ARN; they reach its qualified ARNs too.
+    // Without their Sids, which may repeat the alias's (IAM wants them unique in one document).
+    const widened = ((fn?.statements ?? []) as PolicyStatement[]).map(({ Sid: _sid, ...st }) => ({ ...st, Resource: [st.Resource, `${st.Resource}:*`] }));
+    return JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: [...((own?.statements ?? []) as PolicyStatement[]), ...widened] });
   }
 
   /** The policy key and resource ARN of a function at a qualifier, which must exist. */

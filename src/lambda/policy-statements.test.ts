@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildStatement, policyAllows, principalOf, wildcardMatch } from './policy-statements.ts';
+import { evaluate } from '../iam/policy-engine.ts';
+import { parsePolicy } from '../iam/policy-parser.ts';
+import { buildStatement, principalOf, type PolicyStatement } from './policy-statements.ts';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:f';
 
@@ -18,27 +20,23 @@ test('statements are built as AddPermission builds them', () => {
   assert.deepEqual(org.Condition, { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij', 'lambda:FunctionUrlAuthType': 'NONE' } });
 });
 
-test('Allow statements match principal, action wildcards, resource and conditions', () => {
-  const s3 = buildStatement(FN, { StatementId: 'a', Action: 'lambda:InvokeFunction', Principal: 's3.amazonaws.com', SourceArn: 'arn:aws:s3:::logs-*' });
-  const req = { action: 'lambda:InvokeFunction', principalService: 's3.amazonaws.com', resource: FN, context: { 'aws:SourceArn': 'arn:aws:s3:::logs-2024' } };
-  assert.ok(policyAllows([s3], req));
-  assert.ok(!policyAllows([s3], { ...req, context: { 'aws:SourceArn': 'arn:aws:s3:::other' } }));
-  assert.ok(!policyAllows([s3], { ...req, context: {} }), 'a condition key the request lacks fails');
-  assert.ok(!policyAllows([s3], { ...req, principalService: 'sns.amazonaws.com' }));
-  assert.ok(!policyAllows([s3], { ...req, action: 'lambda:GetFunction' }));
-  assert.ok(!policyAllows([s3], { ...req, resource: `${FN}:prod` }));
-  const star = buildStatement(FN, { StatementId: 'b', Action: 'lambda:*', Principal: 's3.amazonaws.com' });
-  assert.ok(policyAllows([star], { ...req, context: {} }));
-  const account = buildStatement(FN, { StatementId: 'c', Action: '*', Principal: '123456789012', SourceAccount: '123456789012' });
-  assert.ok(policyAllows([account], { action: 'lambda:GetFunction', principalAccount: '123456789012', resource: FN, context: { 'AWS:SourceAccount': '123456789012' } }));
-  assert.ok(!policyAllows([account], { action: 'lambda:GetFunction', principalService: 's3.amazonaws.com', resource: FN }));
-});
+/** A function policy of these statements, decided by the IAM policy engine as PolicyService.allows does. */
+function allows(statements: PolicyStatement[], req: { action: string; service: string; resource: string; context?: Record<string, string> }): boolean {
+  const doc = parsePolicy(JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: statements }), 'resource');
+  return evaluate({ principal: { service: req.service }, action: req.action, resource: req.resource, context: req.context ?? {} }, { resource: [doc] }).decision === 'Allow';
+}
 
-test('IAM wildcards', () => {
-  assert.ok(wildcardMatch('lambda:Invoke*', 'lambda:InvokeFunction', true));
-  assert.ok(wildcardMatch('LAMBDA:invokefunction', 'lambda:InvokeFunction', true));
-  assert.ok(!wildcardMatch('lambda:Invoke*', 'lambda:GetFunction', true));
-  assert.ok(wildcardMatch('arn:aws:s3:::b?cket', 'arn:aws:s3:::bucket', false));
-  assert.ok(!wildcardMatch('arn:aws:s3:::b.cket', 'arn:aws:s3:::bucket', false));
-  assert.ok(!wildcardMatch('arn:aws:s3:::Bucket', 'arn:aws:s3:::bucket', false));
+test('AddPermission statements, evaluated by the policy engine, match principal, action wildcards, resource and conditions', () => {
+  const s3 = buildStatement(FN, { StatementId: 'a', Action: 'lambda:InvokeFunction', Principal: 's3.amazonaws.com', SourceArn: 'arn:aws:s3:::logs-*', SourceAccount: '123456789012' });
+  const req = { action: 'lambda:InvokeFunction', service: 's3.amazonaws.com', resource: FN, context: { 'aws:SourceArn': 'arn:aws:s3:::logs-2024', 'aws:SourceAccount': '123456789012' } };
+  assert.ok(allows([s3], req));
+  assert.ok(!allows([s3], { ...req, context: { ...req.context, 'aws:SourceArn': 'arn:aws:s3:::other' } }));
+  assert.ok(!allows([s3], { ...req, context: { 'aws:SourceArn': 'arn:aws:s3:::logs-2024' } }), 'a condition key the request lacks fails');
+  assert.ok(!allows([s3], { ...req, service: 'sns.amazonaws.com' }));
+  assert.ok(!allows([s3], { ...req, action: 'lambda:GetFunction' }));
+  assert.ok(!allows([s3], { ...req, resource: `${FN}:prod` }));
+  const star = buildStatement(FN, { StatementId: 'b', Action: 'lambda:*', Principal: 's3.amazonaws.com' });
+  assert.ok(allows([star], { ...req, context: {} }));
+  const account = buildStatement(FN, { StatementId: 'c', Action: '*', Principal: '123456789012' });
+  assert.ok(!allows([account], req), 'an account principal is not a service');
 });

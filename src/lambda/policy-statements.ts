@@ -1,8 +1,8 @@
 import { InvalidParameterValueException } from '../errors/index.ts';
 
 /*
- * Statements of a function's resource-based policy, built as AddPermission builds them
- * and evaluated as IAM evaluates Allow statements.
+ * Statements of a function's resource-based policy, built as AddPermission builds them;
+ * the IAM policy engine (src/iam/policy-engine.ts) evaluates them.
  * https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
  */
@@ -66,76 +66,4 @@ export function buildStatement(resource: string, req: PermissionRequest): Policy
     Resource: resource,
     ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
   };
-}
-
-/** What a call presents to a policy: who calls, which action, and the request's context keys. */
-export interface PolicyRequest {
-  readonly action: string;
-  /** A service principal, e.g. s3.amazonaws.com. */
-  readonly principalService?: string | undefined;
-  /** An account id, for account principals. */
-  readonly principalAccount?: string | undefined;
-  readonly resource: string;
-  /** Condition keys (aws:SourceArn, aws:SourceAccount, lambda:FunctionUrlAuthType, ...); names are case-insensitive. */
-  readonly context?: Readonly<Record<string, string | undefined>>;
-}
-
-/** Whether any statement allows the request (there are no Deny statements in Lambda function policies). */
-export function policyAllows(statements: readonly PolicyStatement[], req: PolicyRequest): boolean {
-  const context = new Map<string, string>();
-  for (const [k, v] of Object.entries(req.context ?? {})) if (v !== undefined) context.set(k.toLowerCase(), v);
-  return statements.some(
-    (s) =>
-      s.Effect === 'Allow' &&
-      principalMatches(s.Principal, req) &&
-      wildcardMatch(s.Action, req.action, true) &&
-      wildcardMatch(s.Resource, req.resource, false) &&
-      conditionsHold(s.Condition, context),
-  );
-}
-
-function principalMatches(principal: Principal, req: PolicyRequest): boolean {
-  if (principal === '*') return true;
-  if ('Service' in principal) return req.principalService === principal.Service;
-  if (req.principalAccount === undefined) return false;
-  return principal.AWS === req.principalAccount || principal.AWS === `arn:aws:iam::${req.principalAccount}:root`;
-}
-
-function conditionsHold(block: ConditionBlock | undefined, context: ReadonlyMap<string, string>): boolean {
-  if (!block) return true;
-  for (const [operator, entries] of Object.entries(block)) {
-    for (const [key, expected] of Object.entries(entries)) {
-      const actual = context.get(key.toLowerCase());
-      // A key the request does not carry fails every positive operator, as in IAM.
-      if (actual === undefined || !operatorHolds(operator, expected, actual)) return false;
-    }
-  }
-  return true;
-}
-
-function operatorHolds(operator: string, expected: string, actual: string): boolean {
-  switch (operator) {
-    case 'StringEquals':
-    case 'ArnEquals':
-      return expected === actual;
-    case 'StringEqualsIgnoreCase':
-      return expected.toLowerCase() === actual.toLowerCase();
-    case 'StringLike':
-    case 'ArnLike':
-      return wildcardMatch(expected, actual, false);
-    case 'Bool':
-      return expected.toLowerCase() === actual.toLowerCase();
-    default:
-      // An operator Nimbus does not know grants nothing.
-      return false;
-  }
-}
-
-/** IAM wildcards: * any run of characters, ? one character. Actions compare case-insensitively. */
-export function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const p = ignoreCase ? pattern.toLowerCase() : pattern;
-  const v = ignoreCase ? value.toLowerCase() : value;
-  if (!p.includes('*') && !p.includes('?')) return p === v;
-  const source = p.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`));
-  return new RegExp(`^${source}$`, 's').test(v);
 }

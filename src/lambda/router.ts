@@ -4,6 +4,7 @@ import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
 import { BodyTooLargeError, readBody, type VerifyRequest } from '../gateway/index.ts';
 import { LambdaError, RequestTooLargeException, ServiceException, UnknownOperationException } from '../errors/index.ts';
+import { loggableUrl } from '../util/index.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -130,7 +131,7 @@ export class RestJsonRouter {
     if (err instanceof LambdaError) {
       wire = err;
     } else {
-      this.logger.error({ err, method: req.method, url: req.url, requestId }, 'unexpected error in the Lambda API');
+      this.logger.error({ err, method: req.method, url: loggableUrl(req.url), requestId }, 'unexpected error in the Lambda API');
       wire = new ServiceException('An internal error occurred; see the Nimbus server log for details.');
     }
     if (res.headersSent) {

@@ -16,7 +16,7 @@ import type { PolicyService } from './policy-service.ts';
 import type { EventInvokeConfigService } from './event-invoke-config-service.ts';
 import { CODE_PATH_PREFIX, CodeLocationSigner } from './code-location.ts';
 import { RestJsonRouter, type Authorizer, type Route } from './router.ts';
-import { lambdaRoutes } from './routes.ts';
+import { lambdaRoutes, type RouteDeps } from './routes.ts';
 import { EVENTS_PATH_PREFIX, eventAdminRoutes } from './event-admin-routes.ts';
 import { USAGE_PATH, usageRoutes, type UsageRouteDeps } from './usage-routes.ts';
 
@@ -46,6 +46,8 @@ export interface LambdaServiceDeps {
   readonly eventConfigs: EventInvokeConfigService;
   readonly policies: PolicyService;
   readonly authorize?: Authorizer;
+  /** iam:PassRole of CreateFunction's and UpdateFunctionConfiguration's Role (absent: not checked). */
+  readonly passRole?: RouteDeps['passRole'];
   /** SigV4 verification of every API call (and of /_nimbus/events); the code download links carry their own signature. */
   readonly verify?: VerifyRequest;
   /** Metered usage for GET /_nimbus/usage (`nimbus usage`). */
@@ -78,6 +80,7 @@ export class LambdaService implements Service {
       layers: deps.layers,
       eventConfigs: deps.eventConfigs,
       policies: deps.policies,
+      ...(deps.passRole ? { passRole: deps.passRole } : {}),
     })) {
       this.#router.add(route);
     }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { AccessDeniedError, ALLOW_ALL, type Authorize } from '../auth/index.ts';
 import { readBody, type Service, type VerifyRequest } from '../gateway/index.ts';
 import { JsonErrors } from '../errors/index.ts';
+import { authorizeAll, groupOf, logsResources } from './authorization.ts';
 import type { SqliteLogStore, StoredEvent } from './log-store.ts';
 import { compileFilterPattern, InvalidFilterPatternError } from './filter-pattern.ts';
 import { RETENTION_DAYS } from './retention.ts';
@@ -38,6 +40,8 @@ export class LogsService implements Service {
     private readonly verify: VerifyRequest = (_req, read) => read(),
     /** The clock retention and PutLogEvents' age checks read (the store's). */
     private readonly now: () => number = Date.now,
+    /** IAM authorization of logs:<Action> on the group's or stream's ARN; without it everything is allowed. */
+    private readonly authorize: Authorize = ALLOW_ALL,
   ) {
     this.#actions = {
       DescribeLogGroups: (b) => this.#describeLogGroups(b),
@@ -78,12 +82,14 @@ export class LogsService implements Service {
       if (body === null || typeof body !== 'object' || Array.isArray(body)) {
         throw new JsonErrors.SerializationException('Request body must be a JSON object');
       }
+      authorizeAll(this.authorize, req, `logs:${action}`, logsResources(action, body, this.scope));
       const out = JSON.stringify(fn(body) ?? {});
       res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId });
       res.end(out);
     } catch (err) {
       let wire: JsonErrors.JsonProtocolError;
       if (err instanceof JsonErrors.JsonProtocolError) wire = err;
+      else if (err instanceof AccessDeniedError) wire = new JsonErrors.AccessDeniedException(err.message);
       else {
         this.logger.error({ err, requestId }, 'unexpected error in the Logs API');
         wire = new JsonErrors.ServiceUnavailableException('An internal error occurred; see the Nimbus server log.');
@@ -99,7 +105,7 @@ export class LogsService implements Service {
   }
 
   #requireGroup(body: Body): string {
-    const name = str(body, 'logGroupName') ?? groupFromIdentifier(str(body, 'logGroupIdentifier'));
+    const name = str(body, 'logGroupName') ?? groupOf(str(body, 'logGroupIdentifier'));
     if (!name) throw new JsonErrors.InvalidParameterException('logGroupName or logGroupIdentifier is required');
     if (!this.store.group(name)) throw new JsonErrors.ResourceNotFoundException('The specified log group does not exist.');
     return name;
@@ -406,12 +412,6 @@ function int(body: Body, key: string, min: number, max: number): number | undefi
     );
   }
   return v;
-}
-
-function groupFromIdentifier(id: string | undefined): string | undefined {
-  if (!id) return undefined;
-  const m = /^arn:aws[a-zA-Z-]*:logs:[^:]*:\d{12}:log-group:(.+?)(:\*)?$/.exec(id);
-  return m ? m[1] : id;
 }
 
 function encodeToken(value: unknown): string {

@@ -197,6 +197,8 @@ export function bucketActions(objects: ObjectService, accountId: string): S3Acti
           if (key === undefined) throw new S3Errors.MalformedXML();
           try {
             assertValidKey(key);
+            // Each key is its own s3:DeleteObject; a refusal is that key's AccessDenied in the result.
+            call.authorize({ action: 's3:DeleteObject', bucket: call.bucket, key });
             await objects.deleteObject(call.bucket, key, call);
             if (!quiet) deleted.push({ Key: key });
           } catch (err) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { S3Access } from './permissions.ts';
 
 /** One S3 call as the action handlers see it. */
 export interface S3Call {
@@ -15,6 +16,8 @@ export interface S3Call {
   /** http://host the client reached us on (Location members). */
   readonly baseUrl: string;
   header(name: string): string | undefined;
+  /** Throws S3's AccessDenied unless the caller may (checks beyond the route's own, e.g. each key of DeleteObjects). */
+  authorize(access: S3Access): void;
 }
 
 export interface S3Reply {

@@ -19,6 +19,9 @@ test('routes pick the action the service model names', () => {
   assert.equal(pick('GET', 'object', 'uploadId=x'), 'ListParts');
   assert.equal(pick('PUT', 'bucket', 'notification'), 'PutBucketNotificationConfiguration');
   assert.equal(pick('GET', 'bucket', 'notification'), 'GetBucketNotificationConfiguration');
+  assert.equal(pick('PUT', 'bucket', 'policy'), 'PutBucketPolicy');
+  assert.equal(pick('GET', 'bucket', 'policy'), 'GetBucketPolicy');
+  assert.equal(pick('DELETE', 'bucket', 'policy'), 'DeleteBucketPolicy');
 });
 
 test('unserved sub-resources are NotImplemented; wrong methods are MethodNotAllowed', () => {

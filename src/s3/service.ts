@@ -2,18 +2,23 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
+import { AccessDeniedError, type Authorize } from '../auth/index.ts';
 import { S3Errors } from '../errors/index.ts';
 import type { Service } from '../gateway/index.ts';
+import { loggableUrl } from '../util/index.ts';
 import { resolveAddress, virtualHostBucket } from './addressing.ts';
 import { bucketActions } from './bucket-actions.ts';
+import { bucketPolicyActions } from './bucket-policy-actions.ts';
 import type { S3Action, S3Call, S3Reply } from './context.ts';
 import { H } from './headers.ts';
 import { multipartActions, listUploadsAction } from './multipart-actions.ts';
-import { objectActions } from './object-actions.ts';
+import { objectActions, parseCopySource } from './object-actions.ts';
 import type { ObjectService } from './object-service.ts';
 import type { BucketNotifications } from './bucket-notifications.ts';
 import { notificationActions } from './notification-actions.ts';
+import { requiredAccess, s3Arn, type S3Access } from './permissions.ts';
 import { selectRoute } from './routes.ts';
+import type { BucketPolicyStore } from '../storage/index.ts';
 import { renderXml, type XmlObject } from './xml.ts';
 
 export interface S3ServiceDeps {
@@ -29,6 +34,13 @@ export interface S3ServiceDeps {
    * is checked as it streams. Throws S3's wire errors. Without it nothing is checked.
    */
   readonly verify?: (req: IncomingMessage) => Promise<void>;
+  /**
+   * Authorization of the verified caller: every operation's IAM action (permissions.ts) is
+   * checked before it runs, with the bucket's policy. Without it everything is allowed.
+   */
+  readonly authorize?: Authorize;
+  /** Put/Get/DeleteBucketPolicy, and each check's resource policy; without it they answer NotImplemented. */
+  readonly bucketPolicies?: BucketPolicyStore;
 }
 
 /**
@@ -41,7 +53,7 @@ export class S3Service implements Service {
 
   constructor(private readonly deps: S3ServiceDeps) {
     const { objects, accountId } = deps;
-    for (const action of [...bucketActions(objects, accountId), ...objectActions(objects), ...multipartActions(objects, accountId), listUploadsAction(objects, accountId), ...notificationActions(objects, deps.notifications)]) {
+    for (const action of [...bucketActions(objects, accountId), ...objectActions(objects), ...multipartActions(objects, accountId), listUploadsAction(objects, accountId), ...notificationActions(objects, deps.notifications), ...bucketPolicyActions(objects, deps.bucketPolicies)]) {
       this.#actions.set(action.operation, action);
     }
   }
@@ -95,12 +107,40 @@ export class S3Service implements Service {
           const v = req.headers[name];
           return Array.isArray(v) ? v[0] : v;
         },
+        authorize: (access) => this.#authorize(req, access),
       };
+      for (const access of requiredAccess(route.operation, { ...address, query: url.searchParams, copySource: () => parseCopySource(call) })) {
+        this.#authorize(req, access);
+      }
       // The route's target guarantees the bucket (and key) the action's call type promises.
-      const reply = await (action.handle as (c: S3Call) => Promise<S3Reply>)(call);
+      const reply = await (action.handle as (c: S3Call) => Promise<S3Reply>)(call).catch((err: unknown) => {
+        // Without s3:ListBucket a missing key is 403, not 404: S3 does not tell who may not list whether a key exists.
+        if (err instanceof S3Errors.NoSuchKey && (route.operation === 'GetObject' || route.operation === 'HeadObject')) {
+          this.#authorize(req, { action: 's3:ListBucket', bucket: address.bucket! });
+        }
+        throw err;
+      });
       await this.#send(req, res, requestId, hostId, reply);
     } catch (err) {
       this.#renderError(req, res, { requestId, hostId, resource }, err);
+    }
+  }
+
+  /** Throws S3's AccessDenied unless the caller may make the access, under the bucket's policy. */
+  #authorize(req: IncomingMessage, access: S3Access): void {
+    const { authorize, bucketPolicies } = this.deps;
+    if (!authorize) return;
+    const resourcePolicy = access.bucket !== undefined ? bucketPolicies?.getBucketPolicy(access.bucket) : undefined;
+    try {
+      authorize(req, {
+        action: access.action,
+        resource: s3Arn(access.bucket, access.key),
+        ...(resourcePolicy !== undefined ? { resourcePolicy } : {}),
+        ...(access.context ? { context: access.context } : {}),
+      });
+    } catch (err) {
+      if (err instanceof AccessDeniedError) throw new S3Errors.AccessDenied(err.message);
+      throw err;
     }
   }
 
@@ -136,8 +176,10 @@ export class S3Service implements Service {
     let wire: S3Errors.S3Error;
     if (err instanceof S3Errors.S3Error) {
       wire = err;
+    } else if (err instanceof AccessDeniedError) {
+      wire = new S3Errors.AccessDenied(err.message);
     } else {
-      this.deps.logger.error({ err, method: req.method, url: req.url, requestId: ids.requestId }, 'unexpected error in the S3 API');
+      this.deps.logger.error({ err, method: req.method, url: loggableUrl(req.url), requestId: ids.requestId }, 'unexpected error in the S3 API');
       wire = new S3Errors.InternalError();
     }
     if (res.headersSent) {

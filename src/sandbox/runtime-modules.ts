@@ -19,9 +19,13 @@ import { buildDirAtomically } from '../util/atomic-dir.ts';
 
 /** The clients of the services Nimbus serves; a new service adds its client here (and to dependencies). */
 export const RUNTIME_SDK_CLIENTS: readonly string[] = Object.freeze([
+  '@aws-sdk/client-cloudwatch',
   '@aws-sdk/client-cloudwatch-logs',
+  '@aws-sdk/client-iam',
   '@aws-sdk/client-lambda',
   '@aws-sdk/client-s3',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-sts',
 ]);
 
 /** The folder holding Nimbus's package.json and node_modules. */

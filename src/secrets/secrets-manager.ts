@@ -49,12 +49,24 @@ export class SecretsManager {
     return this.deps.store.purgeDue(this.deps.clock.now());
   }
 
+  /** A new secret's ARN: its name and six random characters. */
+  newArn(name: string): string {
+    return `arn:aws:secretsmanager:${this.deps.scope.region}:${this.deps.scope.accountId}:secret:${name}-${arnSuffix()}`;
+  }
+
+  /** The ARN a SecretId (name, full or partial ARN) names: the secret's, or, when none is found, the id as an ARN. */
+  arnOf(secretId: string): string {
+    const found = this.#lookup(secretId);
+    if (found) return found.arn;
+    return secretId.startsWith('arn:') ? secretId : `arn:aws:secretsmanager:${this.deps.scope.region}:${this.deps.scope.accountId}:secret:${secretId}`;
+  }
+
   // CreateSecret
-  create(req: In<typeof CreateSecretRequest>) {
+  create(req: In<typeof CreateSecretRequest>, arn: string = this.newArn(req.Name)) {
     if (!SECRET_NAME.test(req.Name)) throw new JsonErrors.ValidationException(INVALID_NAME_MESSAGE);
     const value = valueOf(req);
     if (req.AddReplicaRegions?.length) throw new JsonErrors.InvalidRequestException('Nimbus serves one Region: secrets cannot be replicated.');
-    const { store, clock, scope } = this.deps;
+    const { store, clock } = this.deps;
     return store.atomically(() => {
       const existing = store.byName(req.Name);
       if (existing?.deletionDate !== undefined) {
@@ -63,7 +75,7 @@ export class SecretsManager {
       if (existing) throw new JsonErrors.ResourceExistsException(`The operation failed because the secret ${req.Name} already exists.`);
       const now = clock.now();
       const record: SecretRecord = {
-        arn: `arn:aws:secretsmanager:${scope.region}:${scope.accountId}:secret:${req.Name}-${arnSuffix()}`,
+        arn,
         name: req.Name,
         ...(req.Description !== undefined ? { description: req.Description } : {}),
         ...(req.KmsKeyId ? { kmsKeyId: req.KmsKeyId } : {}),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { AccessDeniedError, ALLOW_ALL, type Authorize } from '../auth/index.ts';
 import { BodyTooLargeError, readBody, type Service, type VerifyRequest } from '../gateway/index.ts';
 import { JsonErrors } from '../errors/index.ts';
 import { randomPassword } from './random-password.ts';
@@ -23,7 +24,8 @@ const TARGET_PREFIX = 'secretsmanager.';
 const BODY_MAX = 1024 * 1024;
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
-type Action = (body: unknown) => unknown;
+/** An action gets the parsed body and the ARN it was authorized on ("*" for ListSecrets, GetRandomPassword). */
+type Action = (body: unknown, resource: string) => unknown;
 
 /**
  * The Secrets Manager API (JSON 1.1, X-Amz-Target: secretsmanager.<Action>) over
@@ -38,10 +40,12 @@ export class SecretsService implements Service {
     private readonly logger: Logger,
     /** SigV4 over the body; without it nothing is checked. */
     private readonly verify: VerifyRequest = (_req, read) => read(),
+    /** IAM authorization of secretsmanager:<Action> on the secret's ARN; without it everything is allowed. */
+    private readonly authorize: Authorize = ALLOW_ALL,
   ) {
     this.#actions = {
-      // CreateSecret (secretsmanager:CreateSecret)
-      CreateSecret: (b) => secrets.create(parseRequest(CreateSecretRequest, b)),
+      // CreateSecret (secretsmanager:CreateSecret), authorized on the ARN the secret will have.
+      CreateSecret: (b, arn) => secrets.create(parseRequest(CreateSecretRequest, b), arn === '*' ? undefined : arn),
       // GetSecretValue (secretsmanager:GetSecretValue)
       GetSecretValue: (b) => secrets.getValue(parseRequest(GetSecretValueRequest, b)),
       // PutSecretValue (secretsmanager:PutSecretValue)
@@ -92,12 +96,15 @@ export class SecretsService implements Service {
       }
       // Secrets whose recovery window has passed are gone before anything reads them.
       this.secrets.purge();
-      const out = JSON.stringify(fn(body) ?? {});
+      const resource = this.#resourceOf(action, body as Record<string, unknown>);
+      this.authorize(req, { action: `secretsmanager:${action}`, resource, ...(resource !== '*' ? { context: { 'secretsmanager:SecretId': resource } } : {}) });
+      const out = JSON.stringify(fn(body, resource) ?? {});
       res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId });
       res.end(out);
     } catch (err) {
       let wire: JsonErrors.JsonProtocolError;
       if (err instanceof JsonErrors.JsonProtocolError) wire = err;
+      else if (err instanceof AccessDeniedError) wire = new JsonErrors.AccessDeniedException(err.message);
       else {
         this.logger.error({ err, requestId }, 'unexpected error in the Secrets Manager API');
         wire = new JsonErrors.InternalServiceError('An error occurred on the server side; see the Nimbus server log.');
@@ -106,5 +113,17 @@ export class SecretsService implements Service {
       res.writeHead(wire.status, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId, 'x-amzn-ErrorType': wire.code });
       res.end(out);
     }
+  }
+
+  /**
+   * The ARN an action is authorized on: the secret's (a name or partial ARN resolved to it; one
+   * not found is named as given, so a caller without rights learns nothing of its existence),
+   * the new secret's for CreateSecret, "*" for ListSecrets and GetRandomPassword.
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
+   */
+  #resourceOf(action: string, body: Record<string, unknown>): string {
+    if (action === 'CreateSecret') return typeof body.Name === 'string' ? this.secrets.newArn(body.Name) : '*';
+    if (action === 'ListSecrets' || action === 'GetRandomPassword') return '*';
+    return typeof body.SecretId === 'string' ? this.secrets.arnOf(body.SecretId) : '*';
   }
 }

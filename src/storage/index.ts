@@ -11,6 +11,7 @@ export { SqliteLayerStore } from './sqlite-layer-store.ts';
 export type { BodyStore, BucketRecord, KeyRange, ObjectHeaders, ObjectRecord, ObjectStore, PartRecord, StagedBody, StoredChecksum, UploadRecord } from './object-types.ts';
 export { SqliteObjectStore } from './sqlite-object-store.ts';
 export { SqlitePolicyStore, type PolicyRecord, type PolicyStore } from './sqlite-policy-store.ts';
+export { SqliteBucketPolicyStore, type BucketPolicyStore } from './sqlite-bucket-policy-store.ts';
 export { SqliteNotificationStore, type LambdaNotification, type NotificationConfigRecord, type NotificationStore } from './sqlite-notification-store.ts';
 export { FileBodyStore, concatBodies } from './file-body-store.ts';
 export { SqliteAsyncEventStore, type AsyncEventRecord, type AsyncEventStore } from './sqlite-async-event-store.ts';

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { CredentialSealer } from './credential-sealing.ts';
+import type { ValueCipher } from './encryption.ts';
 import type { AccessKeyRecord, IamStore, IamTag, InlinePolicyRecord, ManagedPolicyRecord, PolicyOwner, RoleRecord, UserRecord } from './iam-types.ts';
 
 const SCHEMA = `
@@ -64,9 +66,13 @@ const optional = <T extends { description: string | null }>(row: T) => ({ ...row
 /** IAM users, access keys, roles, customer managed policies, inline policies and attachments, in the shared metadata database. */
 export class SqliteIamStore implements IamStore {
   readonly #s;
+  readonly #sealer: CredentialSealer;
 
-  constructor(db: Database.Database) {
+  /** With a cipher, access keys' secrets are sealed at rest (plaintext ones an older server left are sealed now). */
+  constructor(db: Database.Database, cipher?: ValueCipher) {
     db.exec(SCHEMA);
+    this.#sealer = new CredentialSealer(cipher, 'iam_access_keys');
+    this.#sealer.migrate(db, 'id', ['secret']);
     const userCols = 'name, path, id, arn, created, tags';
     const roleCols = 'name, path, id, arn, created, trust_policy AS trustPolicy, description, max_session_duration AS maxSessionDuration, tags';
     const policyCols = 'arn, name, path, id, description, document, created, tags';
@@ -127,15 +133,20 @@ export class SqliteIamStore implements IamStore {
   }
 
   accessKey(id: string): AccessKeyRecord | undefined {
-    return this.#s.key.get(id) as AccessKeyRecord | undefined;
+    const row = this.#s.key.get(id) as AccessKeyRecord | undefined;
+    return row && this.#openKey(row);
   }
 
   accessKeys(userName: string): AccessKeyRecord[] {
-    return this.#s.keys.all(userName) as AccessKeyRecord[];
+    return (this.#s.keys.all(userName) as AccessKeyRecord[]).map((k) => this.#openKey(k));
   }
 
   putAccessKey(key: AccessKeyRecord): void {
-    this.#s.putKey.run(key);
+    this.#s.putKey.run({ ...key, secret: this.#sealer.seal('secret', key.id, key.secret) });
+  }
+
+  #openKey(row: AccessKeyRecord): AccessKeyRecord {
+    return { ...row, secret: this.#sealer.open('secret', row.id, row.secret) };
   }
 
   setAccessKeyStatus(id: string, status: AccessKeyRecord['status']): boolean {

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { CredentialSealer } from './credential-sealing.ts';
+import type { ValueCipher } from './encryption.ts';
 import type { SessionRecord, SessionStore } from './iam-types.ts';
 
 const SCHEMA = `
@@ -12,14 +14,20 @@ CREATE TABLE IF NOT EXISTS iam_sessions (
 CREATE INDEX IF NOT EXISTS iam_sessions_expiry ON iam_sessions (expires_at);
 `;
 
-/** Temporary credentials, in the shared metadata database so they survive a restart. */
+/**
+ * Temporary credentials, in the shared metadata database so they survive a restart; with a
+ * cipher, their secret keys and tokens are sealed at rest.
+ */
 export class SqliteSessionStore implements SessionStore {
   readonly #get;
   readonly #put;
   readonly #sweep;
+  readonly #sealer: CredentialSealer;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, cipher?: ValueCipher) {
     db.exec(SCHEMA);
+    this.#sealer = new CredentialSealer(cipher, 'iam_sessions');
+    this.#sealer.migrate(db, 'access_key_id', ['secret_access_key', 'session_token']);
     this.#get = db.prepare(
       'SELECT access_key_id AS accessKeyId, secret_access_key AS secretAccessKey, session_token AS sessionToken, expires_at AS expiresAt, principal FROM iam_sessions WHERE access_key_id = ?',
     );
@@ -30,11 +38,15 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   get(accessKeyId: string): SessionRecord | undefined {
-    return this.#get.get(accessKeyId) as SessionRecord | undefined;
+    const row = this.#get.get(accessKeyId) as SessionRecord | undefined;
+    if (!row) return undefined;
+    const id = row.accessKeyId;
+    return { ...row, secretAccessKey: this.#sealer.open('secret_access_key', id, row.secretAccessKey), sessionToken: this.#sealer.open('session_token', id, row.sessionToken) };
   }
 
   put(session: SessionRecord): void {
-    this.#put.run(session);
+    const id = session.accessKeyId;
+    this.#put.run({ ...session, secretAccessKey: this.#sealer.seal('secret_access_key', id, session.secretAccessKey), sessionToken: this.#sealer.seal('session_token', id, session.sessionToken) });
   }
 
   sweep(now: number): number {

@@ -1,2 +1,3 @@
 export { SYSTEM_CLOCK, type Clock } from './clock.ts';
 export { buildDirAtomically } from './atomic-dir.ts';
+export { loggableUrl } from './redact.ts';

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { writeTestCredentials } from './server.ts';
+import { ensureExecutionRole, STANDARD_TEST_ROLES } from './iam.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/nimbus.js');
 
@@ -46,5 +47,8 @@ export async function startServerProcess(dataDir: string, children?: ChildProces
     proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     proc.once('exit', () => reject(new Error(`server exited: ${out}`)));
   });
-  return { proc, endpoint: `http://127.0.0.1:${port}`, exited };
+  const endpoint = `http://127.0.0.1:${port}`;
+  // CreateFunction's Role must name a role Lambda may assume (idempotent on a reused data dir).
+  for (const role of STANDARD_TEST_ROLES) await ensureExecutionRole(endpoint, role);
+  return { proc, endpoint, exited };
 }

@@ -5,6 +5,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { startNimbus, type Nimbus } from '../../src/main.ts';
 import { writeRootCredentials } from '../../src/auth/index.ts';
 import type { ConfigInput } from '../../src/config/index.ts';
+import { ensureExecutionRole, STANDARD_TEST_ROLES } from './iam.ts';
 
 export interface TestServer {
   readonly nimbus: Nimbus;
@@ -24,11 +25,21 @@ export function writeTestCredentials(dataDir: string): string {
   return writeRootCredentials(dataDir, TEST_CREDENTIALS);
 }
 
+export interface TestServerOptions {
+  /**
+   * Execution roles to create (trusting Lambda, with AdministratorAccess) before the suite
+   * runs, as CreateFunction's Role must name one; default the suites' role names (r,
+   * lambda_basic_execution). Suites that create them themselves pass [].
+   */
+  readonly executionRoles?: readonly string[];
+}
+
 /** A real server on port 0 in a fresh temp data dir, and a Lambda client pointed at it. */
-export async function startTestServer(config: Partial<ConfigInput> = {}, dataDir?: string): Promise<TestServer> {
+export async function startTestServer(config: Partial<ConfigInput> = {}, dataDir?: string, options: TestServerOptions = {}): Promise<TestServer> {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-test-'));
   writeTestCredentials(dir);
   const nimbus = await startNimbus({ port: 0, dataDir: dir, logLevel: 'silent', ...config });
+  for (const role of options.executionRoles ?? STANDARD_TEST_ROLES) await ensureExecutionRole(nimbus.endpoint, role);
   const lambda = new LambdaClient({
     endpoint: nimbus.endpoint,
     region: 'us-east-1',

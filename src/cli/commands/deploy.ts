@@ -7,8 +7,13 @@ import { CliError, isNotFound } from '../errors.ts';
 import { zipDirectory } from '../zip-dir.ts';
 
 export const DEFAULT_RUNTIME = 'nodejs20.x';
-/** The account GetAccountSettings does not tell us; the role is not checked before IAM lands. */
-export const DEFAULT_ACCOUNT_ID = '123456789012';
+/** The execution role of functions deployed without --role; created on first use. */
+export const DEFAULT_ROLE_NAME = 'nimbus-default';
+const LAMBDA_TRUST_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
+const BASIC_EXECUTION = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
 const POLL_MS = 250;
 const WAIT_MAX_MS = 5 * 60_000;
 
@@ -16,6 +21,8 @@ const WAIT_MAX_MS = 5 * 60_000;
 interface Api {
   readonly sdk: typeof import('@aws-sdk/client-lambda');
   readonly lambda: LambdaClient;
+  /** The default role's ARN, creating the role when missing. */
+  readonly defaultRole: () => Promise<string>;
 }
 
 interface DeployFlags extends ClientFlags {
@@ -38,7 +45,7 @@ export function registerDeploy(program: Command): void {
       .requiredOption('--name <name>', 'function name')
       .option('--handler <handler>', 'handler, e.g. index.handler (required to create)')
       .option('--runtime <runtime>', `runtime (default ${DEFAULT_RUNTIME} on create)`)
-      .option('--role <arn>', `execution role (default arn:aws:iam::${DEFAULT_ACCOUNT_ID}:role/nimbus-default)`)
+      .option('--role <arn>', `execution role ARN (default: role ${DEFAULT_ROLE_NAME}, created if missing, trusting Lambda, with AWSLambdaBasicExecutionRole)`)
       .option('--env <KEY=VALUE>', 'environment variable, repeatable; replaces the function\'s variables', collectEnv)
       .option('--memory <mb>', 'memory size in MB (128-10240)', integer('--memory', 128, 10240))
       .option('--timeout <seconds>', 'timeout in seconds (1-900)', integer('--timeout', 1, 900))
@@ -46,7 +53,7 @@ export function registerDeploy(program: Command): void {
   ).action((source: string, flags: DeployFlags) =>
     runClientCommand(flags, { functionName: flags.name }, async (ctx) => {
       const zip = await readPackage(source);
-      const api: Api = { sdk: await import('@aws-sdk/client-lambda'), lambda: await ctx.lambda() };
+      const api: Api = { sdk: await import('@aws-sdk/client-lambda'), lambda: await ctx.lambda(), defaultRole: async () => ensureDefaultRole(await ctx.iam()) };
       const existing = await getConfiguration(api, flags.name);
       const result = existing ? await update(api, flags, zip) : await create(api, flags, zip);
       process.stdout.write(
@@ -81,13 +88,37 @@ async function create(api: Api, flags: DeployFlags, zip: Buffer): Promise<Functi
     new api.sdk.CreateFunctionCommand({
       FunctionName: flags.name,
       Runtime: (flags.runtime ?? DEFAULT_RUNTIME) as Runtime,
-      Role: flags.role ?? `arn:aws:iam::${DEFAULT_ACCOUNT_ID}:role/nimbus-default`,
+      Role: flags.role ?? (await api.defaultRole()),
       Handler: flags.handler,
       Code: { ZipFile: zip },
       ...configurationFlags(flags),
     }),
   );
   return created.State === 'Pending' ? waitUntilSettled(api, flags.name) : created;
+}
+
+/**
+ * The ARN of role nimbus-default; created when missing, with the Lambda trust policy and
+ * AWSLambdaBasicExecutionRole (logs only: functions that call other APIs need their own role).
+ */
+async function ensureDefaultRole(iam: import('@aws-sdk/client-iam').IAMClient): Promise<string> {
+  const sdk = await import('@aws-sdk/client-iam');
+  try {
+    return (await iam.send(new sdk.GetRoleCommand({ RoleName: DEFAULT_ROLE_NAME }))).Role!.Arn!;
+  } catch (err) {
+    if (!(err instanceof sdk.NoSuchEntityException)) throw err;
+  }
+  let arn: string;
+  try {
+    arn = (await iam.send(new sdk.CreateRoleCommand({ RoleName: DEFAULT_ROLE_NAME, AssumeRolePolicyDocument: LAMBDA_TRUST_POLICY, Description: 'Execution role of functions deployed by nimbus deploy without --role' }))).Role!.Arn!;
+  } catch (err) {
+    // Another deploy created it meanwhile.
+    if (err instanceof sdk.EntityAlreadyExistsException) return (await iam.send(new sdk.GetRoleCommand({ RoleName: DEFAULT_ROLE_NAME }))).Role!.Arn!;
+    throw err;
+  }
+  await iam.send(new sdk.AttachRolePolicyCommand({ RoleName: DEFAULT_ROLE_NAME, PolicyArn: BASIC_EXECUTION }));
+  process.stdout.write(`Created execution role ${DEFAULT_ROLE_NAME} (${arn}): trusts lambda.amazonaws.com, with AWSLambdaBasicExecutionRole\n`);
+  return arn;
 }
 
 /** UpdateFunctionCode, then (once that update has finished) UpdateFunctionConfiguration with the flags given. */
