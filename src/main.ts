@@ -166,6 +166,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
         provisioned.forget(name);
         eventConfigs.forget(name);
         queue.forget(name);
+        metrics.forget(name);
       }
       // A function that dropped layers may free blobs of deleted layer versions.
       layers.collect().catch((err: unknown) => logger.error({ err }, 'layer blob collection failed'));
@@ -196,6 +197,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     clock: options.asyncClock ?? clock,
     logger,
     metrics,
+    scope,
   });
   const versions = new VersionService({
     store,

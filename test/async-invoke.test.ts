@@ -188,6 +188,14 @@ describe('asynchronous invocation', () => {
     await assert.rejects(lambda.send(new InvokeAsyncCommand({ FunctionName: 'nope', InvokeArgs: '{}' })), { name: 'ResourceNotFoundException' });
   });
 
+  it('runs an Event invoke named by a partial ARN (function:name) as the unqualified function', async () => {
+    const id = await sendEvent('function:good', { n: 6 });
+    const done = await records('successes', 4);
+    const record = done.find((r) => r.requestContext.requestId === id);
+    assert.deepEqual(record?.responsePayload, { ok: 6 });
+    assert.equal(record?.requestContext.functionArn, `${ARN}good:$LATEST`);
+  });
+
   it('says clearly when the function of `nimbus events` does not exist', async () => {
     const out = await cli('events', 'failed', 'nope');
     assert.equal(out.code, 1);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { startNimbus } from '../src/main.ts';
@@ -149,6 +150,15 @@ test('IAM (query) refuses a wrong secret and an unknown key in its own shape', a
   assert.match(unknown.text, /<Code>InvalidClientTokenId<\/Code>/);
 });
 
+test('a JSON request whose X-Amz-Target was not signed is refused (it could name another action)', async () => {
+  const call = { method: 'POST', path: '/', headers: { 'content-type': 'application/x-amz-json-1.1' }, body: '{}' };
+  const headers = await signHeaders(server.endpoint, call, { service: 'secretsmanager' });
+  const res = await rawRequest(server.endpoint, { ...call, headers: { ...headers, 'x-amz-target': 'secretsmanager.ListSecrets' }, sign: false });
+  assert.equal(res.status, 400, res.text);
+  assert.equal(JSON.parse(res.text).__type, 'IncompleteSignatureException');
+  assert.match(JSON.parse(res.text).message, /headers present in the request which were not signed: x-amz-target/);
+});
+
 test('the /_nimbus/events paths need a signature too; the code download links keep their own', async () => {
   const unsigned = await fetch(`${server.endpoint}/_nimbus/events/nope/failed`);
   assert.equal(unsigned.status, 403);
@@ -158,12 +168,12 @@ test('the /_nimbus/events paths need a signature too; the code download links ke
 });
 
 describe('presigned S3 URLs', () => {
-  async function presign(key: string, expiresIn: number, signedAt = new Date()): Promise<string> {
+  async function presign(key: string, expiresIn: number, signedAt = new Date(), method = 'GET'): Promise<string> {
     const url = new URL(server.endpoint);
     const signer = new SignatureV4({ credentials: TEST_CREDENTIALS, region: 'us-east-1', service: 's3', sha256: Sha256, uriEscapePath: false });
     // As the SDK's presigner: the payload is UNSIGNED-PAYLOAD, and only host is signed.
     const req = await signer.presign(
-      { method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: `/${BUCKET}/${key}`, query: {}, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } } as never,
+      { method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: `/${BUCKET}/${key}`, query: {}, headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } } as never,
       { expiresIn, signingDate: signedAt, unsignableHeaders: new Set(['x-amz-content-sha256']), unhoistableHeaders: new Set(['x-amz-content-sha256']) },
     );
     const query = new URLSearchParams(req.query as Record<string, string>).toString().replaceAll('+', '%20');
@@ -191,6 +201,17 @@ describe('presigned S3 URLs', () => {
     assert.match(await tooLong.text(), /<Code>AuthorizationQueryParametersError<\/Code><Message>X-Amz-Expires must be less than a week \(in seconds\) that is 604800<\/Message>/);
     const unsigned = await fetch(`${server.endpoint}/${BUCKET}/hello.txt`);
     assert.equal(unsigned.status, 403);
+  });
+
+  test('headers the signature does not cover are refused: a presigned PUT cannot become a copy', async () => {
+    const url = await presign('upload.txt', 60, new Date(), 'PUT');
+    const copy = await fetch(url, { method: 'PUT', headers: { 'x-amz-copy-source': `/${BUCKET}/hello.txt` }, body: '' });
+    assert.equal(copy.status, 403);
+    const text = await copy.text();
+    assert.match(text, /<Code>AccessDenied<\/Code><Message>There were headers present in the request which were not signed<\/Message>/);
+    assert.match(text, /<HeadersNotSigned>x-amz-copy-source<\/HeadersNotSigned>/);
+    const put = await fetch(url, { method: 'PUT', body: 'uploaded' });
+    assert.equal(put.status, 200, 'the same URL with only what was signed works');
   });
 
   test('the AWS CLI presigns a URL that works', { skip: awsCliSkipReason() }, async () => {
@@ -264,9 +285,16 @@ describe('streamed uploads: STREAMING-AWS4-HMAC-SHA256-PAYLOAD', () => {
 
 describe('temporary credentials', () => {
   // Sessions of a role whose policies let them call (authorization is not what this suite tests).
-  before(() => ensureExecutionRole(server.endpoint, 'auth-test'));
+  // A session belongs to the role's unique id (AROA…), as on AWS.
+  let roleId = '';
+  before(async () => {
+    await ensureExecutionRole(server.endpoint, 'auth-test');
+    const iam = new IAMClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+    roleId = (await iam.send(new GetRoleCommand({ RoleName: 'auth-test' }))).Role!.RoleId!;
+    iam.destroy();
+  });
   const issue = (durationSeconds: number) =>
-    server.nimbus.sessions.issue({ roleArn: 'arn:aws:iam::123456789012:role/auth-test', roleId: 'AROAAUTHTESTAUTHTEST1', sessionName: 'auth-test', durationSeconds });
+    server.nimbus.sessions.issue({ roleArn: 'arn:aws:iam::123456789012:role/auth-test', roleId, sessionName: 'auth-test', durationSeconds });
   const list = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) => {
     const client = new LambdaClient({ endpoint: server.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
     return client.send(new ListFunctionsCommand({})).finally(() => client.destroy());

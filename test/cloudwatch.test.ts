@@ -180,6 +180,32 @@ describe('raw JSON 1.0', () => {
   });
 });
 
+describe('raw JSON 1.0 and query: timestamps out of range, oversized lists', () => {
+  const postJson = (op: string, body: unknown) =>
+    signedFetch(`${server.endpoint}/`, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `${TARGET}.${op}` }, body: JSON.stringify(body) }, { service: 'monitoring' });
+  const postQuery = (form: URLSearchParams) =>
+    signedFetch(`${server.endpoint}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: form.toString() }, { service: 'monitoring' });
+  const gms = { Namespace: 'AWS/Lambda', MetricName: 'Invocations', Period: 60, Statistics: ['Sum'] };
+
+  test('StartTime of 1e15 seconds is a 400, not an empty 200', async () => {
+    const json = await postJson('GetMetricStatistics', { ...gms, StartTime: 1e15, EndTime: end.getTime() / 1000 });
+    assert.equal(json.status, 400);
+    assert.match(((await json.json()) as { __type: string }).__type, /SerializationException$/);
+    const form = new URLSearchParams({ Action: 'GetMetricStatistics', Version: '2010-08-01', Namespace: 'AWS/Lambda', MetricName: 'Invocations', Period: '60', 'Statistics.member.1': 'Sum', StartTime: '1000000000000000', EndTime: end.toISOString() });
+    const query = await postQuery(form);
+    assert.equal(query.status, 400);
+    assert.match(await query.text(), /<Code>InvalidParameterValue<\/Code><Message>Value \(1000000000000000\) for parameter StartTime is invalid\.<\/Message>/);
+  });
+
+  test('a query form of 20,000 list members is refused with a 400', async () => {
+    const form = new URLSearchParams({ Action: 'GetMetricData', Version: '2010-08-01', StartTime: start.toISOString(), EndTime: end.toISOString() });
+    for (let n = 1; n <= 20_000; n++) form.append(`MetricDataQueries.member.${n}.Id`, 'a');
+    const res = await postQuery(form);
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /<Code>InvalidParameterValue<\/Code><Message>The collection MetricDataQueries must not have a size greater than 500\.<\/Message>/);
+  });
+});
+
 describe('raw RPC v2 CBOR', () => {
   const post = (op: string, body: unknown) =>
     signedFetch(`${server.endpoint}${CBOR_PATH}/${op}`, { method: 'POST', headers: { 'Content-Type': 'application/cbor', Accept: 'application/cbor', 'smithy-protocol': 'rpc-v2-cbor' }, body: Buffer.from(encode(body)) }, { service: 'monitoring' });

@@ -43,6 +43,7 @@ import {
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from './helpers/server.ts';
 import { signedFetch } from './helpers/sign.ts';
+import { createAdminUser } from './helpers/iam.ts';
 
 const ACCOUNT = '123456789012';
 const LAMBDA_TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
@@ -273,6 +274,16 @@ describe('IAM and STS API', () => {
     const me = await sts.send(new GetCallerIdentityCommand({}));
     assert.deepEqual({ UserId: me.UserId, Account: me.Account, Arn: me.Arn }, { UserId: ACCOUNT, Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:root` });
 
+    // AWS refuses AssumeRole from the root account: an IAM user (with the rights) assumes it.
+    await rejects(
+      sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/any`, RoleSessionName: 'root' })),
+      'AccessDenied',
+      403,
+      /^Roles may not be assumed by root accounts\.$/,
+    );
+    const admin = await createAdminUser(server.endpoint, 'sts-admin');
+    const rootSts = sts;
+    sts = new STSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: admin.credentials, maxAttempts: 1 });
     const role = (await iam.send(new CreateRoleCommand({ RoleName: 'assumable', AssumeRolePolicyDocument: ACCOUNT_TRUST, MaxSessionDuration: 7200 }))).Role!;
     const before = Date.now();
     const out = await sts.send(new AssumeRoleCommand({ RoleArn: role.Arn!, RoleSessionName: 'my-session' }));
@@ -303,9 +314,11 @@ describe('IAM and STS API', () => {
       sts.send(new AssumeRoleCommand({ RoleArn: lambdaOnly, RoleSessionName: 's1' })),
       'AccessDenied',
       403,
-      new RegExp(`^User: arn:aws:iam::${ACCOUNT}:root is not authorized to perform: sts:AssumeRole on resource: ${lambdaOnly}$`),
+      new RegExp(`^User: ${admin.arn} is not authorized to perform: sts:AssumeRole on resource: ${lambdaOnly}$`),
     );
     await rejects(sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/missing`, RoleSessionName: 's1' })), 'AccessDenied', 403);
+    sts.destroy();
+    sts = rootSts;
   });
 
   test('bad input gets a 400 in AWS shape, never a 500', async () => {
@@ -334,7 +347,10 @@ describe('IAM and STS API', () => {
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'durable' }))).AccessKey!;
     const role = (await iam.send(new CreateRoleCommand({ RoleName: 'durable-role', AssumeRolePolicyDocument: ACCOUNT_TRUST }))).Role!;
     await iam.send(new AttachRolePolicyCommand({ RoleName: 'durable-role', PolicyArn: BASIC_EXECUTION }));
-    const creds = (await sts.send(new AssumeRoleCommand({ RoleArn: role.Arn!, RoleSessionName: 'durable' }))).Credentials!;
+    const admin = await createAdminUser(server.endpoint, 'durable-admin');
+    const adminSts = new STSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: admin.credentials, maxAttempts: 1 });
+    const creds = (await adminSts.send(new AssumeRoleCommand({ RoleArn: role.Arn!, RoleSessionName: 'durable' }))).Credentials!;
+    adminSts.destroy();
     // A one-second session, expired by the time the server is back.
     const stale = server.nimbus.sessions.issue({ roleArn: role.Arn!, roleId: role.RoleId!, sessionName: 'stale', durationSeconds: 1 });
 

@@ -111,6 +111,25 @@ describe('FilterLogEvents with JSON patterns over function logs', () => {
       (e: Error) => e.name === 'InvalidParameterException' && /Invalid filter pattern/.test(e.message),
     );
   });
+
+  test('a pattern over 1024 characters is refused as the model says, a deep one never crashes the server', async () => {
+    const long = `{ $.message.order = "${'x'.repeat(1010)}" }`;
+    await assert.rejects(
+      logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/orders', filterPattern: long })),
+      (e: Error) =>
+        e.name === 'InvalidParameterException' &&
+        e.message === `1 validation error detected: Value '${long}' at 'filterPattern' failed to satisfy constraint: Member must have length less than or equal to 1024`,
+    );
+    // Deep enough to overflow the parser's stack were it compiled.
+    const deep = `{ ${'('.repeat(50_000)}$.level = "INFO"${')'.repeat(50_000)} }`;
+    await assert.rejects(
+      logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/orders', filterPattern: deep })),
+      (e: Error & { $metadata?: { httpStatusCode?: number } }) => e.name === 'InvalidParameterException' && e.$metadata?.httpStatusCode === 400,
+    );
+    const fits = `{ $.level = "${'x'.repeat(1024 - '{ $.level = "" }'.length)}" }`;
+    assert.equal(fits.length, 1024);
+    assert.deepEqual(await messages('/aws/lambda/orders', fits), []);
+  });
 });
 
 describe('groups, streams and PutLogEvents', () => {

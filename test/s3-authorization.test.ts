@@ -41,6 +41,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { aws, awsCliSkipReason } from './helpers/aws-cli.ts';
 import { s3Client } from './helpers/s3.ts';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from './helpers/server.ts';
+import { createAdminUser } from './helpers/iam.ts';
 import { Sha256, type Credentials } from './helpers/sign.ts';
 
 const ACCOUNT = '123456789012';
@@ -329,7 +330,9 @@ describe('S3 authorization', () => {
   test('a role session is held to the role\'s policies', async () => {
     await iam.send(new CreateRoleCommand({ RoleName: 'bucket-a-reader', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] }) }));
     await iam.send(new PutRolePolicyCommand({ RoleName: 'bucket-a-reader', PolicyName: 'read', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bucket-a/*' }] }) }));
-    const sts = new STSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+    // AWS refuses AssumeRole from the root account: an admin user assumes it.
+    const admin = await createAdminUser(server.endpoint, 'role-taker');
+    const sts = new STSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: admin.credentials, maxAttempts: 1 });
     const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/bucket-a-reader`, RoleSessionName: 'job' }));
     sts.destroy();
     const session = track(s3Client(server.endpoint, { credentials: { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! } }));

@@ -13,7 +13,7 @@ import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient, PublishLayerVersionCommand, type CreateFunctionCommandInput } from '@aws-sdk/client-lambda';
 import { startNimbus, type Nimbus } from '../src/main.ts';
 import { closeSandboxHost, detectSandboxHost } from '../src/sandbox/index.ts';
-import { PROJECT_ROOT } from '../src/sandbox/runtime-modules.ts';
+import { PROJECT_ROOT, RUNTIME_SDK_CLIENTS } from '../src/sandbox/runtime-modules.ts';
 import { skipUnless } from '../src/sandbox/test-helpers.ts';
 import { s3Client } from './helpers/s3.ts';
 import { TEST_CREDENTIALS, writeTestCredentials } from './helpers/server.ts';
@@ -151,6 +151,21 @@ for (const mode of ['bubblewrap', 'plain processes'] as const) {
       assert.ok((await ok('lambda-cjs')).includes('lambda-cjs'));
       await deploy('lambda-esm', { 'index.mjs': LAMBDA_ESM });
       assert.deepEqual(await ok('lambda-esm'), { name: 'lambda-esm', logs: 'function' });
+    });
+
+    test('the client of every service Nimbus serves is there, and reaches its service (STS as the role)', async () => {
+      await deploy('every-client', {
+        'index.js': `
+const names = ${JSON.stringify(RUNTIME_SDK_CLIENTS)};
+const { STSClient, GetCallerIdentityCommand } = require('@aws-sdk/client-sts');
+exports.handler = async () => ({
+  loaded: names.filter((n) => Object.keys(require(n)).some((k) => k.endsWith('Client') && k !== 'Client')),
+  caller: (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn,
+});`,
+      });
+      const body = await ok('every-client');
+      assert.deepEqual(body.loaded, [...RUNTIME_SDK_CLIENTS]);
+      assert.match(body.caller, /^arn:aws:sts::123456789012:assumed-role\/r\/every-client/);
     });
 
     test('a function\'s own bundled copy wins, for require and import', async () => {

@@ -14,6 +14,7 @@
  * | presign-expired | a presigned URL past X-Amz-Date + X-Amz-Expires |
  * | presign-early | a presigned URL dated more than 15 minutes ahead |
  * | missing-content-sha256 | an S3 request signed in the header without x-amz-content-sha256 |
+ * | unsigned-headers | Host, or an x-amz-* header that changes the request, is not among the signed headers |
  */
 export type AuthReason =
   | 'missing'
@@ -25,7 +26,8 @@ export type AuthReason =
   | 'invalid-token'
   | 'presign-expired'
   | 'presign-early'
-  | 'missing-content-sha256';
+  | 'missing-content-sha256'
+  | 'unsigned-headers';
 
 export class AuthError extends Error {
   override readonly name = 'AuthError';
@@ -36,6 +38,8 @@ export class AuthError extends Error {
     readonly part?: 'header' | 'query',
     /** For skewed: the request's and the server's times. */
     readonly times?: { readonly signedAt: number; readonly now: number },
+    /** For unsigned-headers: the headers present but not signed. */
+    readonly unsigned?: readonly string[],
   ) {
     super(message || reason);
   }

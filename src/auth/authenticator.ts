@@ -133,6 +133,8 @@ export class Authenticator {
   }
 
   async #check(req: IncomingMessage, found: Found, payloadHash: string, s3: boolean, protocol: WireProtocol): Promise<void> {
+    const unsigned = unsignedHeaders(req, found.claim);
+    if (unsigned) throw this.#wire(unsigned, protocol);
     const expected = await expectedSignature(req, found.claim, found.credential.secretAccessKey, payloadHash, { s3 });
     if (!sameSignature(expected, found.claim.signature)) throw this.#wire(new AuthError('signature'), protocol);
     principals.set(req, found.credential.principal);
@@ -154,6 +156,23 @@ export class Authenticator {
 interface Found {
   readonly claim: SignatureClaim;
   readonly credential: SigningCredential;
+}
+
+/**
+ * Headers that carry no meaning of their own or are checked by other means: everything
+ * else named x-amz-* changes what a request does (x-amz-copy-source, x-amz-target,
+ * x-amz-acl...), so it must be signed, as must Host, or the signature does not cover it.
+ */
+const UNSIGNED_OK = new Set(['x-amz-content-sha256', 'x-amz-decoded-content-length', 'x-amz-trailer', 'x-amz-sdk-checksum-algorithm', 'x-amz-security-token', 'x-amz-user-agent']);
+
+function unsignedHeaders(req: IncomingMessage, claim: SignatureClaim): AuthError | undefined {
+  const signed = new Set(claim.signedHeaders);
+  if (!signed.has('host')) return new AuthError('unsigned-headers', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.", undefined, undefined, ['host']);
+  const missing = Object.keys(req.headers).filter(
+    (name) => name.startsWith('x-amz-') && !signed.has(name) && !UNSIGNED_OK.has(name) && !name.startsWith('x-amz-checksum-') && !(claim.presigned && name === 'x-amz-date'),
+  );
+  if (missing.length === 0) return undefined;
+  return new AuthError('unsigned-headers', `There were headers present in the request which were not signed: ${missing.join(', ')}`, undefined, undefined, missing);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

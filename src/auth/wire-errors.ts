@@ -69,6 +69,7 @@ function jsonFamily(err: AuthError, f: Family): Error {
       return new f.MissingAuthenticationTokenException(MESSAGES.missing);
     case 'malformed':
     case 'missing-content-sha256':
+    case 'unsigned-headers':
       return new f.IncompleteSignatureException(err.message);
     case 'unknown-key':
     case 'invalid-token':
@@ -93,6 +94,8 @@ function s3Error(err: AuthError): Error {
       return err.part === 'query' ? new S3.AuthorizationQueryParametersError(err.message) : new S3.AuthorizationHeaderMalformed(err.message);
     case 'missing-content-sha256':
       return new S3.InvalidRequest('Missing required header for this request: x-amz-content-sha256');
+    case 'unsigned-headers':
+      return new S3.AccessDenied('There were headers present in the request which were not signed', { HeadersNotSigned: (err.unsigned ?? []).join(', ') });
     case 'unknown-key':
       return new S3.InvalidAccessKeyId();
     case 'invalid-token':
@@ -117,6 +120,7 @@ function queryError(err: AuthError): Error {
       return new QueryAuthError('MissingAuthenticationToken', 403, 'Request is missing Authentication Token');
     case 'malformed':
     case 'missing-content-sha256':
+    case 'unsigned-headers':
       return new QueryAuthError('IncompleteSignature', 400, err.message);
     case 'unknown-key':
     case 'invalid-token':

@@ -118,3 +118,37 @@ test('protocol detection: the CBOR path, then X-Amz-Target, then POST / signed f
   assert.equal(detect(req('GET', '/service/GraniteServiceVersion20100801/operation/GetMetricData')), undefined);
   assert.deepEqual(detect(req('POST', '/service/GraniteServiceVersion20100801/operation/%zz')), { protocol: 'cbor', operation: '%zz' });
 });
+
+test('query: 20,000 keys decode in one pass and a list past its max is refused before its members', () => {
+  const params = new Map<string, string>([['Action', 'GetMetricData']]);
+  for (let n = 1; n <= 20_000; n++) params.set(`MetricDataQueries.member.${n}.Id`, `q${n}`);
+  assert.throws(
+    () => decodeQuery(params, GMD),
+    (e: Error) => e instanceof CloudWatchErrors.InvalidParameterValue && e.message === 'The collection MetricDataQueries must not have a size greater than 500.',
+  );
+  // The most the model allows: 500 queries of 30 dimensions each (30,000 keys) decode whole.
+  const full = new Map<string, string>();
+  for (let n = 1; n <= 500; n++) {
+    full.set(`MetricDataQueries.member.${n}.Id`, `q${n}`);
+    for (let d = 1; d <= 30; d++) full.set(`MetricDataQueries.member.${n}.MetricStat.Metric.Dimensions.member.${d}.Name`, `d${d}`);
+  }
+  const doc = decodeQuery(full, GMD) as { MetricDataQueries: { Id: string; MetricStat: { Metric: { Dimensions: { Name: string }[] } } }[] };
+  assert.equal(doc.MetricDataQueries.length, 500);
+  assert.equal(doc.MetricDataQueries[499]!.Id, 'q500');
+  assert.deepEqual(doc.MetricDataQueries[0]!.MetricStat.Metric.Dimensions.map((d) => d.Name), Array.from({ length: 30 }, (_, i) => `d${i + 1}`));
+  const dims = new Map<string, string>();
+  for (let d = 1; d <= 31; d++) dims.set(`Dimensions.member.${d}.Name`, 'n');
+  assert.throws(() => decodeQuery(dims, GMS), /The collection Dimensions must not have a size greater than 30\./);
+  // Typed bodies are held to the same maxima.
+  assert.throws(() => decodeTyped({ Statistics: ['Sum', 'Sum', 'Sum', 'Sum', 'Sum', 'Sum'] }, GMS), (e: Error) => e instanceof CloudWatchErrors.InvalidParameterValue && /Statistics must not have a size greater than 5/.test(e.message));
+});
+
+test('timestamps a Date cannot hold are refused, not read as Invalid Date', () => {
+  // 1e15 seconds is 1e18 ms, past ECMAScript's ±8.64e15 ms.
+  assert.throws(() => decodeTyped({ StartTime: 1e15 }, GMS), (e: Error) => e instanceof CloudWatchErrors.SerializationException && /StartTime must be a timestamp/.test(e.message));
+  assert.throws(() => decodeTyped({ EndTime: -1e15 }, GMS), CloudWatchErrors.SerializationException);
+  assert.throws(() => decodeQuery(new Map([['StartTime', '1000000000000000']]), GMS), (e: Error) => e instanceof CloudWatchErrors.InvalidParameterValue && e.message === 'Value (1000000000000000) for parameter StartTime is invalid.');
+  assert.throws(() => decodeQuery(new Map([['EndTime', '+275760-09-14T00:00:00Z']]), GMS), CloudWatchErrors.InvalidParameterValue);
+  // The edge of the range still decodes.
+  assert.deepEqual(decodeTyped({ StartTime: 8.64e12 }, GMS), { StartTime: new Date(8.64e15) });
+});

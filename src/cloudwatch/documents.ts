@@ -26,9 +26,10 @@ export function decodeTyped(value: unknown, shape: Shape, path = ''): Doc | unde
       return typeof value === 'number' ? value : wrong();
     case 'timestamp':
       if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
-      return typeof value === 'number' && Number.isFinite(value) ? new Date(Math.round(value * 1000)) : wrong();
+      return (typeof value === 'number' && dateOf(value * 1000)) || wrong();
     case 'list': {
       if (!Array.isArray(value)) return wrong();
+      if (shape.max !== undefined && value.length > shape.max) throw tooMany(path, shape.max);
       const out: Doc[] = [];
       value.forEach((item, i) => {
         const d = decodeTyped(item, shape.member, `${path}[${i}]`);
@@ -57,46 +58,58 @@ export function decodeTyped(value: unknown, shape: Shape, path = ''): Doc | unde
   }
 }
 
-/** Flat query fields (`Action=…&Dimensions.member.1.Name=…`) → the input document. */
+/**
+ * Flat query fields (`Action=…&Dimensions.member.1.Name=…`) → the input document. The keys are
+ * grouped once by their next segment on the way down, so each key is looked at once per level
+ * (a form of 20,000 keys decodes in linear time), and a list longer than its shape allows is
+ * refused before its members are decoded.
+ */
 export function decodeQuery(params: ReadonlyMap<string, string>, shape: Shape & { kind: 'structure' }): DocStruct {
-  return decodeField(params, shape, '') as DocStruct;
+  return decodeField(params, [...params.keys()], shape, '') as DocStruct;
 }
 
-function decodeField(params: ReadonlyMap<string, string>, shape: Shape, key: string): Doc | undefined {
+/** `keys`: the parameter keys equal to `key` or under `key.` (every key at the root). */
+function decodeField(params: ReadonlyMap<string, string>, keys: readonly string[], shape: Shape, key: string): Doc | undefined {
   const bad = (raw: string): never => {
     throw new CloudWatchErrors.InvalidParameterValue(`Value (${raw}) for parameter ${key} is invalid.`);
   };
   switch (shape.kind) {
     case 'structure': {
+      const byMember = childKeys(keys, key ? `${key}.` : '');
       const out: Record<string, Doc> = {};
       for (const [name, member] of Object.entries(shape.members)) {
-        const d = decodeField(params, member, key ? `${key}.${name}` : name);
+        const under = byMember.get(name);
+        if (!under) continue;
+        const d = decodeField(params, under, member, key ? `${key}.${name}` : name);
         if (d !== undefined) out[name] = d;
       }
       return key && Object.keys(out).length === 0 ? undefined : out;
     }
     case 'list': {
       const prefix = `${key}.member.`;
-      const indices = new Set<number>();
-      for (const k of params.keys()) {
-        if (!k.startsWith(prefix)) continue;
-        const rest = k.slice(prefix.length);
-        const n = Number(rest.split('.', 1)[0]);
-        if (Number.isInteger(n) && n >= 1) indices.add(n);
+      const byIndex = new Map<number, string[]>();
+      for (const [segment, under] of childKeys(keys, prefix)) {
+        const n = Number(segment);
+        if (!Number.isInteger(n) || n < 1 || String(n) !== segment) continue;
+        byIndex.set(n, under);
+        if (shape.max !== undefined && byIndex.size > shape.max) throw tooMany(key, shape.max);
       }
       // An empty list is sent as the bare key (`Statistics=`).
-      if (indices.size === 0) return params.has(key) ? [] : undefined;
+      if (byIndex.size === 0) return params.has(key) ? [] : undefined;
       const out: Doc[] = [];
-      for (const n of [...indices].sort((a, b) => a - b)) {
-        const d = decodeField(params, shape.member, `${prefix}${n}`);
+      for (const n of [...byIndex.keys()].sort((a, b) => a - b)) {
+        const d = decodeField(params, byIndex.get(n)!, shape.member, `${prefix}${n}`);
         if (d !== undefined) out.push(d);
       }
       return out;
     }
     case 'map': {
       const out = new Map<string, Doc>();
+      const byEntry = childKeys(keys, `${key}.entry.`);
       for (let n = 1; params.has(`${key}.entry.${n}.key`); n++) {
-        const d = decodeField(params, shape.value, `${key}.entry.${n}.value`);
+        const at = `${key}.entry.${n}.value`;
+        // The entry's keys (its .key among them) are a superset of the value's: each case below filters by its prefix.
+        const d = decodeField(params, byEntry.get(String(n)) ?? [], shape.value, at);
         if (d !== undefined) out.set(params.get(`${key}.entry.${n}.key`)!, d);
       }
       return out.size ? out : undefined;
@@ -113,14 +126,38 @@ function decodeField(params: ReadonlyMap<string, string>, shape: Shape, key: str
           return /^-?\d+$/.test(raw) ? Number(raw) : bad(raw);
         case 'double':
           return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : bad(raw);
-        case 'timestamp': {
+        case 'timestamp':
           // ISO 8601 as botocore and the SDKs send it; epoch seconds as some hand-written clients do.
-          const ms = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
-          return Number.isFinite(ms) ? new Date(ms) : bad(raw);
-        }
+          return dateOf(/^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw)) || bad(raw);
       }
     }
   }
+}
+
+/** Keys under `prefix`, grouped by their next segment (`prefix` + segment, alone or followed by `.`). */
+function childKeys(keys: readonly string[], prefix: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const k of keys) {
+    if (!k.startsWith(prefix)) continue;
+    const dot = k.indexOf('.', prefix.length);
+    const segment = dot < 0 ? k.slice(prefix.length) : k.slice(prefix.length, dot);
+    const group = out.get(segment);
+    if (group) group.push(k);
+    else out.set(segment, [k]);
+  }
+  return out;
+}
+
+/** ECMAScript's Date range: ±8.64e15 ms (±100,000,000 days) from the epoch. */
+const DATE_MAX_MS = 8.64e15;
+
+/** A Date of epoch milliseconds, or undefined when they are not a time a Date can hold (NaN, 1e15 seconds). */
+function dateOf(ms: number): Date | undefined {
+  return Number.isFinite(ms) && Math.abs(ms) <= DATE_MAX_MS ? new Date(Math.round(ms)) : undefined;
+}
+
+function tooMany(path: string, max: number): Error {
+  return new CloudWatchErrors.InvalidParameterValue(`The collection ${path} must not have a size greater than ${max}.`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

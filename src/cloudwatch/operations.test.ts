@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { CloudWatchErrors } from '../errors/index.ts';
 import { CloudWatchOperations } from './operations.ts';
 import { FakeMetrics } from './fake-metrics.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MinuteAggregator, SqliteMetricsStore, StoreMetricsQuery } from '../metrics/index.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const MIN = 60_000;
@@ -131,4 +135,62 @@ test('ListMetrics filters by name and dimension, pages by 500, and RecentlyActiv
   assert.equal((second.Metrics as unknown[]).length, 102);
   assert.equal(second.NextToken, undefined);
   assert.throws(() => ops.listMetrics({ MetricName: 'Duration', NextToken: first.NextToken as string }), CloudWatchErrors.InvalidNextToken);
+});
+
+test('percentile names: exactly those the store computes are accepted, the rest refused', () => {
+  const { ops } = setup();
+  const duration = { ...base, MetricName: 'Duration' };
+  const [dp] = ops.getMetricStatistics({ ...duration, ExtendedStatistics: ['p100.0', 'p0.5', 'p99.1234567891'] }).Datapoints as { ExtendedStatistics: Map<string, number> }[];
+  assert.deepEqual([...dp!.ExtendedStatistics.keys()], ['p100.0', 'p0.5', 'p99.1234567891']);
+  const stat = { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Duration', Dimensions: [{ Name: 'FunctionName', Value: 'f' }] }, Period: 60 };
+  const w = { StartTime: new Date(T0), EndTime: new Date(T0 + 5 * MIN) };
+  const [r] = ops.getMetricData({ ...w, MetricDataQueries: [{ Id: 'a', MetricStat: { ...stat, Stat: 'p100.00' } }] }).MetricDataResults as { Values: number[] }[];
+  assert.deepEqual(r!.Values, [40]);
+  for (const name of ['p0', 'p0.0', 'p050', 'p100.5', 'p101', 'p99.12345678901', 'p', 'p-1', 'P99']) {
+    assert.throws(() => ops.getMetricStatistics({ ...duration, ExtendedStatistics: [name] }), (e: Error) => e instanceof CloudWatchErrors.InvalidParameterValue && e.message.includes(name), name);
+    assert.throws(() => ops.getMetricData({ ...w, MetricDataQueries: [{ Id: 'a', MetricStat: { ...stat, Stat: name } }] }), CloudWatchErrors.InvalidParameterValue, name);
+  }
+});
+
+test('GetMetricData reads each series once per request and refuses requests past its read budget', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-cw-'));
+  const store = new SqliteMetricsStore(path.join(dir, 'metrics.db'));
+  try {
+    const agg = new MinuteAggregator();
+    for (const fn of ['f', 'g']) {
+      const e = agg.entry('AWS/Lambda', 'Duration', 'Milliseconds', { FunctionName: fn });
+      for (let m = 0; m < 60; m++) e.add(T0 + m * MIN, m);
+    }
+    store.write(agg.drain(), []);
+    const reads: boolean[] = [];
+    const points = store.points.bind(store);
+    store.points = (series, from, to, options) => {
+      reads.push(options?.sketches ?? false);
+      return points(series, from, to, options);
+    };
+    const ops = new CloudWatchOperations({ metrics: new StoreMetricsQuery(store), clock: { now: () => T0 + 60 * MIN }, maxMinutesRead: 100 });
+    const q = (id: string, fn: string, stat: string, period = 60) => ({ Id: id, MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Duration', Dimensions: [{ Name: 'FunctionName', Value: fn }] }, Period: period, Stat: stat } });
+    const w = { StartTime: new Date(T0), EndTime: new Date(T0 + 60 * MIN) };
+    // Sum, Average and Maximum at two periods, and p99, of one series: one read, with sketches, for all four.
+    const out = ops.getMetricData({ ...w, MetricDataQueries: [q('a', 'f', 'Sum'), q('b', 'f', 'Average', 300), q('c', 'f', 'Maximum'), q('d', 'f', 'p99')] });
+    assert.deepEqual(reads, [true]);
+    reads.length = 0;
+    // Without percentiles the sketches are not read.
+    ops.getMetricData({ ...w, MetricDataQueries: [q('a', 'f', 'Sum'), q('b', 'f', 'Average', 300)] });
+    assert.deepEqual(reads, [false]);
+    const results = out.MetricDataResults as { Id: string; Values: number[] }[];
+    assert.equal(results[0]!.Values.length, 60);
+    assert.equal(results[1]!.Values.length, 12);
+    assert.equal(results[3]!.Values[0], 59);
+    // Two series of 60 minutes are 120 minutes read: past the budget of 100.
+    assert.throws(
+      () => ops.getMetricData({ ...w, MetricDataQueries: [q('a', 'f', 'Sum'), q('b', 'g', 'Sum')] }),
+      (e: Error) => e instanceof CloudWatchErrors.InvalidParameterCombination && /more than 100 stored 1-minute datapoints/.test(e.message) && /500 queries and 100,800 datapoints/.test(e.message),
+    );
+    // Each request has a budget of its own.
+    assert.equal((ops.getMetricStatistics({ ...base, MetricName: 'Duration', ...w, Statistics: ['Sum'] }).Datapoints as unknown[]).length, 60);
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,8 +1,8 @@
 import { CloudWatchErrors } from '../errors/index.ts';
-import type { Datapoint, MetricSeries, MetricsQuery, Statistic } from '../metrics/types.ts';
+import { readScope, type Datapoint, type MetricSeries, type MetricsQuery, type ReadScope, type Statistic } from '../metrics/types.ts';
 import type { Clock } from '../util/index.ts';
 import {
-  decodeToken, dimensions, encodeToken, fingerprint, int, isPercentile, missing, period, requireStr, requireTime,
+  decodeToken, dimensions, encodeToken, fingerprint, int, isPercentile, missing, PERCENTILE_FORM, period, requireStr, requireTime,
   roundStart, RULES, STATISTICS, str, strings, structs, type StandardStatistic,
 } from './params.ts';
 import type { Doc, DocStruct } from './shapes.ts';
@@ -12,6 +12,15 @@ export const MAX_DATAPOINTS = 1440;
 /** GetMetricData: 500 queries, 100,800 datapoints per page by default. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html */
 export const MAX_QUERIES = 500;
 export const DEFAULT_MAX_DATAPOINTS = 100_800;
+/**
+ * Stored 1-minute datapoints one request may read: AWS's own per-call cap is 100,800 datapoints
+ * (and 500 queries) for GetMetricData, 1,440 for GetMetricStatistics; Nimbus's cost is the minutes
+ * it reads (about 4 µs each without percentiles, 12 µs with), so it caps those at two full
+ * GetMetricData pages, 201,600 (140 series-days: 14 series over 10 days, 500 over 6 hours),
+ * under a second of reading, and answers InvalidParameterCombination past it rather than
+ * holding the server for minutes. A series queried twice over one range is read once.
+ */
+export const MAX_MINUTES_READ = 2 * DEFAULT_MAX_DATAPOINTS;
 /** ListMetrics: 500 metrics a page; RecentlyActive PT3H. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html */
 export const LIST_PAGE = 500;
 const RECENT_MS = 3 * 3_600_000;
@@ -21,6 +30,8 @@ export type Operation = (input: DocStruct) => DocStruct;
 export interface CloudWatchOperationsDeps {
   readonly metrics: MetricsQuery;
   readonly clock: Pick<Clock, 'now'>;
+  /** Stored minutes one request may read (MAX_MINUTES_READ). */
+  readonly maxMinutesRead?: number;
 }
 
 /** The CloudWatch operations Nimbus serves, protocol-free: a decoded input document in, an output document out. */
@@ -50,7 +61,7 @@ export class CloudWatchOperations {
       if (!(STATISTICS as readonly string[]).includes(s)) throw new CloudWatchErrors.InvalidParameterValue(`The parameter Statistics.member.${i + 1} must be a value in the set [ ${STATISTICS.join(', ')} ].`);
     });
     extended?.forEach((s) => {
-      if (!isPercentile(s)) throw new CloudWatchErrors.InvalidParameterValue(`The value ${s} for parameter ExtendedStatistics is not valid: a percentile p0.0 to p100.`);
+      if (!isPercentile(s)) throw new CloudWatchErrors.InvalidParameterValue(`The value ${s} for parameter ExtendedStatistics is not valid: it must be ${PERCENTILE_FORM}.`);
     });
     const unit = str(input, 'Unit', 'Unit', RULES.unit);
     const requested = Math.ceil((end - start) / (p.requested * 1000));
@@ -59,11 +70,16 @@ export class CloudWatchOperations {
         `You have requested up to ${requested.toLocaleString('en-US')} datapoints, which exceeds the limit of ${MAX_DATAPOINTS.toLocaleString('en-US')}. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`,
       );
     }
-    const points = this.deps.metrics.statistics({
-      namespace, metricName, dimensions: dims, startTime: start, endTime: end, period: p.effective,
-      statistics: (statistics ?? []) as Statistic[],
-      ...(extended?.length ? { extendedStatistics: extended } : {}),
-    });
+    const scope = this.#scope();
+    const points = this.deps.metrics.statistics(
+      {
+        namespace, metricName, dimensions: dims, startTime: start, endTime: end, period: p.effective,
+        statistics: (statistics ?? []) as Statistic[],
+        ...(extended?.length ? { extendedStatistics: extended } : {}),
+      },
+      scope,
+    );
+    this.#withinBudget(scope);
     return {
       Label: metricName,
       Datapoints: points.filter((d) => unit === undefined || d.unit === unit).map((d) => datapoint(d, statistics ?? [], extended ?? [])),
@@ -99,7 +115,7 @@ export class CloudWatchOperations {
       const p = period(stat, 'Period', `${at}.MetricStat.Period`);
       const statName = requireStr(stat, 'Stat', `${at}.MetricStat.Stat`);
       if (!(STATISTICS as readonly string[]).includes(statName) && !isPercentile(statName)) {
-        throw new CloudWatchErrors.InvalidParameterValue(`The value ${statName} for parameter ${at}.MetricStat.Stat is not valid: Nimbus serves ${STATISTICS.join(', ')} and percentiles (p99, p99.9).`);
+        throw new CloudWatchErrors.InvalidParameterValue(`The value ${statName} for parameter ${at}.MetricStat.Stat is not valid: Nimbus serves ${STATISTICS.join(', ')} and ${PERCENTILE_FORM}.`);
       }
       const unit = str(stat, 'Unit', `${at}.MetricStat.Unit`, RULES.unit);
       const label = str(q, 'Label', `${at}.Label`) ?? series.metricName;
@@ -110,20 +126,31 @@ export class CloudWatchOperations {
     const bound = fingerprint([queries, start, end, scanBy, max]);
     const offset = decodeToken(str(input, 'NextToken', 'NextToken'), bound);
 
-    const series = returned.map((q) => {
-      const standard = (STATISTICS as readonly string[]).includes(q.stat);
-      const points = this.deps.metrics
-        .statistics({
+    // One scope for every query: a series read for one query is not read again for the next.
+    // Percentile queries go first, so that their read (with sketches) also serves Sum, Average...
+    const scope = this.#scope();
+    const isStandard = (stat: string) => (STATISTICS as readonly string[]).includes(stat);
+    const order = returned.map((_, i) => i).sort((a, b) => Number(isStandard(returned[a]!.stat)) - Number(isStandard(returned[b]!.stat)));
+    const series: Array<{ t: number; v: number }[]> = [];
+    for (const i of order) {
+      const q = returned[i]!;
+      const standard = isStandard(q.stat);
+      const read = this.deps.metrics.statistics(
+        {
           ...q.series, startTime: start, endTime: end, period: q.period,
           statistics: standard ? [q.stat as Statistic] : [],
           ...(standard ? {} : { extendedStatistics: [q.stat] }),
-        })
+        },
+        scope,
+      );
+      this.#withinBudget(scope);
+      const points = read
         .filter((d) => q.unit === undefined || d.unit === q.unit)
         .map((d) => ({ t: d.timestamp, v: standard ? d.values[q.stat as Statistic] : d.extended?.[q.stat] }))
         .filter((x): x is { t: number; v: number } => typeof x.v === 'number');
       points.sort((a, b) => (scanBy === 'TimestampAscending' ? a.t - b.t : b.t - a.t));
-      return points;
-    });
+      series[i] = points;
+    }
     // One page holds `max` datapoints of the results in query order; the token is where the next begins.
     const total = series.reduce((n, s) => n + s.length, 0);
     if (offset > total) throw new CloudWatchErrors.InvalidNextToken('The value of NextToken is not valid for this request.');
@@ -177,6 +204,18 @@ export class CloudWatchOperations {
       })),
       ...(offset + LIST_PAGE < series.length ? { NextToken: encodeToken(offset + LIST_PAGE, bound) } : {}),
     };
+  }
+
+  #scope(): ReadScope {
+    return readScope(this.deps.maxMinutesRead ?? MAX_MINUTES_READ);
+  }
+
+  #withinBudget(scope: ReadScope): void {
+    if (!scope.exhausted) return;
+    const limit = (this.deps.maxMinutesRead ?? MAX_MINUTES_READ).toLocaleString('en-US');
+    throw new CloudWatchErrors.InvalidParameterCombination(
+      `The request reads more than ${limit} stored 1-minute datapoints, the most Nimbus reads for one request (AWS caps GetMetricData at ${MAX_QUERIES} queries and ${DEFAULT_MAX_DATAPOINTS.toLocaleString('en-US')} datapoints per call). Reduce the time range or the number of metrics queried.`,
+    );
   }
 
   /** StartTime (inclusive, rounded down as AWS does) before EndTime (exclusive). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CloudWatchErrors } from '../errors/index.ts';
+import { percentileOf } from '../metrics/index.ts';
 import type { Doc, DocStruct } from './shapes.ts';
 
 /**
@@ -19,13 +20,13 @@ export const UNITS = [
   'Gigabits/Second', 'Terabits/Second', 'Count/Second', 'None',
 ] as const;
 
-/** A percentile as ExtendedStatistics and Stat name it: p0.0 to p100. */
-const PERCENTILE = /^p(\d{1,3}(\.\d+)?)$/;
-
+/** A percentile as ExtendedStatistics and Stat name it, exactly those the metrics store computes (p0.1, p99.9, p100; not p0 or p050). */
 export function isPercentile(stat: string): boolean {
-  const m = PERCENTILE.exec(stat);
-  return m !== null && Number(m[1]) <= 100;
+  return percentileOf(stat) !== undefined;
 }
+
+/** How a refused percentile is described in errors. */
+export const PERCENTILE_FORM = 'a percentile pN above p0 and up to p100, with at most 10 decimals (p50, p99.9)';
 
 export interface StringRule {
   readonly min?: number;
@@ -72,7 +73,7 @@ export function int(input: DocStruct, member: string, path: string): number | un
 export function requireTime(input: DocStruct, member: string): number {
   const value = input[member];
   if (value === undefined) throw missing(member);
-  if (!(value instanceof Date)) throw new CloudWatchErrors.InvalidParameterValue(`The parameter ${member} must be a timestamp.`);
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new CloudWatchErrors.InvalidParameterValue(`The parameter ${member} must be a timestamp.`);
   return value.getTime();
 }
 

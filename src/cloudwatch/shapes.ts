@@ -7,7 +7,8 @@
 
 export type Shape =
   | { readonly kind: 'string' | 'integer' | 'double' | 'boolean' | 'timestamp' }
-  | { readonly kind: 'list'; readonly member: Shape }
+  /** max: the most members the model (or, for MetricDataQueries, the API reference) allows; decoders refuse more as soon as they see them. */
+  | { readonly kind: 'list'; readonly member: Shape; readonly max?: number }
   | { readonly kind: 'map'; readonly value: Shape }
   | { readonly kind: 'structure'; readonly members: Readonly<Record<string, Shape>> };
 
@@ -19,22 +20,23 @@ const STRING = { kind: 'string' } as const;
 const INTEGER = { kind: 'integer' } as const;
 const BOOLEAN = { kind: 'boolean' } as const;
 const TIMESTAMP = { kind: 'timestamp' } as const;
-const list = (member: Shape): Shape => ({ kind: 'list', member });
+const list = (member: Shape, max?: number): Shape => ({ kind: 'list', member, ...(max === undefined ? {} : { max }) });
 const struct = (members: Record<string, Shape>): Shape => ({ kind: 'structure', members });
 
 const DIMENSION = struct({ Name: STRING, Value: STRING });
-const METRIC = struct({ Namespace: STRING, MetricName: STRING, Dimensions: list(DIMENSION) });
+const DIMENSIONS = list(DIMENSION, 30);
+const METRIC = struct({ Namespace: STRING, MetricName: STRING, Dimensions: DIMENSIONS });
 
 export const INPUT_SHAPES: Readonly<Record<string, Shape>> = {
   GetMetricStatistics: struct({
     Namespace: STRING,
     MetricName: STRING,
-    Dimensions: list(DIMENSION),
+    Dimensions: DIMENSIONS,
     StartTime: TIMESTAMP,
     EndTime: TIMESTAMP,
     Period: INTEGER,
-    Statistics: list(STRING),
-    ExtendedStatistics: list(STRING),
+    Statistics: list(STRING, 5),
+    ExtendedStatistics: list(STRING, 10),
     Unit: STRING,
   }),
   GetMetricData: struct({
@@ -48,6 +50,8 @@ export const INPUT_SHAPES: Readonly<Record<string, Shape>> = {
         Period: INTEGER,
         AccountId: STRING,
       }),
+      // The model sets no max; the API reference does. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
+      500,
     ),
     StartTime: TIMESTAMP,
     EndTime: TIMESTAMP,
@@ -59,7 +63,7 @@ export const INPUT_SHAPES: Readonly<Record<string, Shape>> = {
   ListMetrics: struct({
     Namespace: STRING,
     MetricName: STRING,
-    Dimensions: list(struct({ Name: STRING, Value: STRING })),
+    Dimensions: list(struct({ Name: STRING, Value: STRING }), 10),
     NextToken: STRING,
     RecentlyActive: STRING,
     IncludeLinkedAccounts: BOOLEAN,

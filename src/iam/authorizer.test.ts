@@ -12,7 +12,7 @@ const session = (role: string): Principal => ({
   type: 'AssumedRole',
   accountId: ACCT,
   arn: `arn:aws:sts::${ACCT}:assumed-role/${role}/s`,
-  userId: 'AROAX:s',
+  userId: 'AROAFN:s',
   name: role,
   roleArn: `arn:aws:iam::${ACCT}:role/${role}`,
 });
@@ -106,5 +106,23 @@ describe('IamAuthorizer', () => {
     const req = (ip: string) => ({ socket: { remoteAddress: ip } }) as never;
     authz.check(user('alice'), { action: 's3:GetObject', resource: 'arn:aws:s3:::a/k' }, req('::ffff:10.1.2.3'));
     assert.throws(() => authz.check(user('alice'), { action: 's3:GetObject', resource: 'arn:aws:s3:::a/k' }, req('127.0.0.1')), (e: unknown) => e instanceof AccessDeniedError && e.explicit && /explicit deny in an? identity-based policy/.test(e.message));
+  });
+
+  it('gives a session of a deleted role nothing, even once a role of the same name exists again', () => {
+    const { authz, store } = setup();
+    store.deleteRole('fn-role');
+    store.createRole({
+      name: 'fn-role',
+      path: '/',
+      id: 'AROANEW',
+      arn: `arn:aws:iam::${ACCT}:role/fn-role`,
+      created: 0,
+      trustPolicy: doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+      description: undefined,
+      maxSessionDuration: 3600,
+      tags: [],
+    });
+    store.attach({ kind: 'role', name: 'fn-role' }, 'arn:aws:iam::aws:policy/AdministratorAccess');
+    assert.deepEqual(authz.identityPolicies(session('fn-role')), []);
   });
 });

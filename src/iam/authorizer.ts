@@ -87,6 +87,8 @@ export class IamAuthorizer {
   identityPolicies(principal: Principal): PolicyDocument[] {
     const owner = ownerOf(principal);
     if (!owner) return [];
+    // A session belongs to the role it was issued for (its unique id), not to a later role of the same name.
+    if (principal.type === 'AssumedRole' && this.store.role(owner.name)?.id !== principal.userId.split(':')[0]) return [];
     const texts = this.store.inlinePolicies(owner).map((p) => p.document);
     for (const arn of this.store.attachedPolicies(owner)) {
       const text = AWS_MANAGED.get(arn) ?? this.store.policy(arn)?.document;

@@ -30,9 +30,10 @@ function entryHolds(entry: ConditionEntry, context: ContextKeys, variables: Cont
     return entry.values.some((v) => (v.toLowerCase() === 'true' ? !present : v.toLowerCase() === 'false' && present));
   }
   const { positive, negated } = OPERATORS[entry.base];
-  const policyValues = LITERAL_VARIABLE_OPERATORS.has(positive)
-    ? entry.values.map((v) => substituteVariables(v, variables)).filter((v): v is string => v !== undefined)
-    : entry.values;
+  const substituted = LITERAL_VARIABLE_OPERATORS.has(positive) ? entry.values.map((v) => substituteVariables(v, variables)) : entry.values;
+  // A policy variable without a value invalidates the statement (it must not make a negated operator hold).
+  if (substituted.some((v) => v === undefined)) return false;
+  const policyValues = substituted as readonly string[];
   // One request value against the policy's values: any matches, or for a negated operator none does.
   const holdsFor = (value: string): boolean => {
     const matched = policyValues.some((p) => compare(positive, value, p, variables));

@@ -245,3 +245,22 @@ test('isAllowed is evaluate(...).decision === "Allow"', () => {
   assert.equal(isAllowed(req(alice, 's3:GetObject', '*'), {}), false);
   assert.equal(isAllowed(req(alice, 's3:GetObject', '*'), { identity: [id(allow(), { Effect: 'Deny', Action: '*', Resource: '*' })] }), false);
 });
+
+test('in the resource part of an ARN, * spans colons: a Deny cannot be dodged with colons in an object key', () => {
+  const policies: PolicySet = {
+    identity: [id({ Effect: 'Allow', Action: 's3:*', Resource: '*' }, { Effect: 'Deny', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*/secret.txt' })],
+  };
+  for (const key of ['x', 'x:y', '2024-01-01T00:00:00']) {
+    assert.equal(evaluate(req(alice, 's3:GetObject', `arn:aws:s3:::b/${key}/secret.txt`), policies).decision, 'ExplicitDeny', key);
+  }
+});
+
+test('a policy variable without a value invalidates its statement (no NotResource or negated-operator grant)', () => {
+  const noName = { identity: [id({ Effect: 'Allow', Action: 's3:GetObject', NotResource: 'arn:aws:s3:::private/${aws:username}/*' })] };
+  // A role session has no aws:username.
+  assert.equal(evaluate(req(session, 's3:GetObject', 'arn:aws:s3:::private/x'), noName).decision, 'ImplicitDeny');
+  const negated = { identity: [id({ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { StringNotEquals: { 'aws:PrincipalArn': '${aws:username}' } } })] };
+  assert.equal(evaluate(req(session, 's3:GetObject', 'arn:aws:s3:::b/k'), negated).decision, 'ImplicitDeny');
+  // With a value, the statement applies as written.
+  assert.equal(evaluate(req(alice, 's3:GetObject', 'arn:aws:s3:::private/x'), noName).decision, 'Allow');
+});

@@ -7,7 +7,7 @@
 import type { Principal } from '../auth/types.ts';
 import type { PolicyDocument, PolicyStatement, PrincipalBlock } from './policy-parser.ts';
 import { conditionsHold } from './policy-conditions.ts';
-import { ContextKeys, globMatch, type RequestContext } from './policy-match.ts';
+import { ContextKeys, globMatch, globMatchOrUnresolved, type RequestContext } from './policy-match.ts';
 
 /** A request made by an AWS service on someone's behalf (S3 notifications, Lambda assuming its role). */
 export interface ServicePrincipal {
@@ -185,7 +185,13 @@ function statementApplies(st: PolicyStatement, doc: PolicyDocument, req: Authori
   const variables = doc.version === '2012-10-17' ? context : undefined;
   const resource = st.resource ?? st.notResource;
   if (resource) {
-    const hit = resource.some((r) => r === '*' || globMatch(r, req.resource, { mode: 'resource', context: variables }));
+    let hit = false;
+    for (const r of resource) {
+      const m = r === '*' || globMatchOrUnresolved(r, req.resource, { mode: 'resource', context: variables });
+      // A variable without a value invalidates the statement (AWS), rather than making NotResource match.
+      if (m === undefined) return false;
+      if (m) hit = true;
+    }
     if (hit !== (st.resource !== undefined)) return false;
   }
   return conditionsHold(st.conditions, context, variables);

@@ -56,6 +56,12 @@ export function globMatch(pattern: string, value: string, options: GlobOptions):
   return compileGlob(pattern, options)?.test(value) ?? false;
 }
 
+/** As globMatch, but undefined when a policy variable in the pattern has no value (the statement then does not apply). */
+export function globMatchOrUnresolved(pattern: string, value: string, options: GlobOptions): boolean | undefined {
+  const re = compileGlob(pattern, options);
+  return re === undefined ? undefined : re.test(value);
+}
+
 export function compileGlob(pattern: string, options: GlobOptions): RegExp | undefined {
   const variables = options.context !== undefined && pattern.includes('${');
   const cacheKey = `${options.mode}|${options.ignoreCase ? 'i' : ''}|${pattern}`;
@@ -64,8 +70,12 @@ export function compileGlob(pattern: string, options: GlobOptions): RegExp | und
     if (hit) return hit;
   }
   let source = '';
+  // In an ARN the first five colons end segments; after them (the resource part) they are plain characters.
+  let colons = 0;
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
+    if (ch === ':') colons++;
+    const inResourcePart = options.mode === 'resource' && colons >= 5;
     if (variables && ch === '$') {
       VARIABLE.lastIndex = i;
       const m = VARIABLE.exec(pattern);
@@ -79,9 +89,9 @@ export function compileGlob(pattern: string, options: GlobOptions): RegExp | und
     }
     if (ch === '*') {
       const endsSegment = i + 1 === pattern.length || pattern[i + 1] === ':';
-      source += options.mode === 'free' || (options.mode === 'resource' && endsSegment) ? '.*' : '[^:]*';
+      source += options.mode === 'free' || inResourcePart || (options.mode === 'resource' && endsSegment) ? '.*' : '[^:]*';
     } else if (ch === '?') {
-      source += options.mode === 'free' ? '.' : '[^:]';
+      source += options.mode === 'free' || inResourcePart ? '.' : '[^:]';
     } else {
       source += escapeRegExp(ch);
     }

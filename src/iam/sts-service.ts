@@ -43,6 +43,8 @@ export class StsService extends QueryService {
           const sessionName = p.required('RoleSessionName', RULES.roleSessionName);
           const duration = p.int('DurationSeconds', INT_RULES.roleDurationSeconds);
           const denied = () => new QueryErrors.AccessDenied(`User: ${principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+          // AWS: "Roles may not be assumed by root accounts."
+          if (principal.type === 'Root') throw new QueryErrors.AccessDenied('Roles may not be assumed by root accounts.');
           const ref = parseRoleArn(roleArn);
           if (!ref) throw new QueryErrors.ValidationError(`${roleArn} is not a valid role ARN.`);
           // A role that does not exist is refused like one the caller may not assume, as AWS does.

@@ -214,6 +214,7 @@ export function functionRoutes(deps: RouteDeps): Route[] {
           {
             invoker: deps.invoker,
             queue: deps.queue,
+            scope,
             resolve: deps.resolve,
             syncPayloadMaxBytes: config.limits.syncPayloadMaxBytes,
             asyncPayloadMaxBytes: config.limits.asyncPayloadMaxBytes,
@@ -235,6 +236,7 @@ export function functionRoutes(deps: RouteDeps): Route[] {
           {
             invoker: deps.invoker,
             queue: deps.queue,
+            scope,
             resolve: deps.resolve,
             syncPayloadMaxBytes: config.limits.syncPayloadMaxBytes,
             asyncPayloadMaxBytes: INVOKE_ASYNC_MAX_BYTES,

@@ -6,6 +6,7 @@ import {
 } from '../errors/index.ts';
 import type { Invoker, ResolvedFunction } from '../invoke/index.ts';
 import type { EventSink } from '../queue/index.ts';
+import { parseFunctionRef, type Scope } from './names.ts';
 import type { Reply, RouteContext } from './router.ts';
 
 /** Wire headers of Invoke (service model: InvocationRequest / InvocationResponse). */
@@ -24,6 +25,7 @@ const CLIENT_CONTEXT_MAX = 3583;
 const NOT_JSON_MEDIA = /^(multipart\/|application\/x-www-form-urlencoded|application\/xml|text\/xml|text\/html|image\/|audio\/|video\/)/i;
 
 export interface InvokeDeps {
+  readonly scope: Scope;
   readonly invoker: Invoker;
   readonly queue: EventSink;
   readonly resolve: (functionName: string, qualifier?: string) => Promise<ResolvedFunction>;
@@ -61,12 +63,11 @@ export async function invokeRoute(deps: InvokeDeps, ctx: RouteContext): Promise<
   const event = checkJson(payload);
 
   if (type === 'DryRun') return { status: 204 };
-  const invokedFunctionArn = qualifier
-    ? `${fn.spec.functionArn}:${qualifier}`
-    : fn.spec.functionArn + qualifierSuffix(ctx.params.FunctionName!);
+  // A qualifier may also come in the name (name:alias, or a qualified ARN).
+  const runQualifier = qualifier ?? parseFunctionRef(ctx.params.FunctionName!, deps.scope).qualifier;
+  const invokedFunctionArn = runQualifier ? `${fn.spec.functionArn}:${runQualifier}` : fn.spec.functionArn;
   if (type === 'Event') {
-    // The version runs when the event does: keep a qualifier given in the name (name:alias) too.
-    const runQualifier = qualifier ?? (qualifierSuffix(ctx.params.FunctionName!).slice(1) || undefined);
+    // The version runs when the event does: the qualifier (alias or version) goes with it.
     deps.queue.enqueue({
       requestId: ctx.requestId,
       functionName: fn.spec.functionName,
@@ -125,15 +126,6 @@ function checkJson(payload: Buffer): Buffer {
   return payload;
 }
 
-function qualifierSuffix(functionName: string): string {
-  const m = /:(\$LATEST|[a-zA-Z0-9\-_]+)$/.exec(functionName);
-  // "name:qualifier" and full ARNs ending in a qualifier carry it; a bare name or unqualified ARN does not.
-  if (!m) return '';
-  const parts = functionName.split(':');
-  const qualified = functionName.startsWith('arn:') ? parts.length === 8 : parts.length === 2 || parts.length === 4;
-  return qualified ? `:${m[1]}` : '';
-}
-
 /** X-Amz-Log-Result: base64 of the last 4 KB of the log. */
 function tail4k(log: string): string {
   const bytes = Buffer.from(log, 'utf8');
@@ -146,13 +138,15 @@ export const INVOKE_ASYNC_MAX_BYTES = 256 * 1024;
 
 // InvokeAsync: https://docs.aws.amazon.com/lambda/latest/api/API_InvokeAsync.html
 export async function invokeAsyncRoute(deps: InvokeDeps, ctx: RouteContext): Promise<Reply> {
-  const fn = await deps.resolve(ctx.params.FunctionName!);
+  const { qualifier } = parseFunctionRef(ctx.params.FunctionName!, deps.scope);
+  const fn = await deps.resolve(ctx.params.FunctionName!, qualifier);
   const event = checkJson(await ctx.body());
   deps.queue.enqueue({
     requestId: ctx.requestId,
     functionName: fn.spec.functionName,
+    ...(qualifier ? { qualifier } : {}),
     payload: event,
-    invokedFunctionArn: fn.spec.functionArn,
+    invokedFunctionArn: qualifier ? `${fn.spec.functionArn}:${qualifier}` : fn.spec.functionArn,
   });
   return { status: 202, body: { Status: 202 } };
 }

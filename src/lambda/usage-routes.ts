@@ -53,6 +53,7 @@ export function usageRoutes(deps: UsageRouteDeps): Route[] {
 function timeParam(text: string | null, name: string): number | undefined {
   if (text === null || text === '') return undefined;
   const at = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(at)) throw new InvalidParameterValueException(`${name} must be milliseconds since the epoch or an ISO 8601 time, not '${text}'`);
+  // Beyond ±8.64e15 ms a Date cannot be formatted.
+  if (!Number.isFinite(at) || Math.abs(at) > 8.64e15) throw new InvalidParameterValueException(`${name} must be milliseconds since the epoch or an ISO 8601 time, not '${text}'`);
   return at;
 }

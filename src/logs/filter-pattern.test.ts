@@ -115,3 +115,31 @@ describe('space-delimited filter patterns', () => {
     test(`${pattern} → ${expected}`, () => assert.equal(matches(pattern, line), expected));
   }
 });
+
+describe('wildcards', () => {
+  test('pieces match in order, anchored at both ends, case-sensitively', () => {
+    const cases: [string, string, boolean][] = [
+      ['a*b*c', 'abc', true],
+      ['a*b*c', 'axxbyyc', true],
+      ['a*b*c', 'acb', false],
+      ['a*b*c', 'abcx', false],
+      ['ab*ba', 'aba', false], // prefix and suffix may not overlap
+      ['ab*ba', 'abba', true],
+      ['*', '', true],
+      ['**', 'x', true],
+      ['*x*', 'X', false],
+      ['*a*a*', 'a', false],
+      ['*a*a*', 'aa', true],
+    ];
+    for (const [pattern, value, expected] of cases) {
+      assert.equal(matches(`{ $.a = "${pattern}" }`, JSON.stringify({ a: value })), expected, `${pattern} vs ${value}`);
+    }
+  });
+
+  test('a pathological pattern over a long value does not backtrack exponentially', () => {
+    const long = 'a'.repeat(100_000);
+    assert.equal(matches('{ $.a = "*a*a*a*a*a*a*a*a*b" }', JSON.stringify({ a: long })), false);
+    assert.equal(matches('{ $.a = "*a*a*a*a*a*a*a*a*a" }', JSON.stringify({ a: long })), true);
+    assert.equal(matches(`[x = "*a*a*a*a*a*a*a*a*b"]`, long), false);
+  });
+});

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SqliteLogStore } from './log-store.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { CAP_EVICT_CHUNK, SqliteLogStore } from './log-store.ts';
 
 const file = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-logs-')), 'logs.db');
 
@@ -98,4 +100,62 @@ test('the volume cap drops the oldest events first and counts them', () => {
   const again = new SqliteLogStore(f, () => 1000, undefined, { maxBytes });
   assert.equal(again.totalBytes, kept.length * 1000);
   again.close();
+});
+
+test('the cap evicts in bounded chunks, finishes on later turns, and counts every drop', async () => {
+  const f = file();
+  // 8,000 tiny events (36 bytes each with the overhead) written with no cap.
+  const filler = new SqliteLogStore(f, () => 1000);
+  for (let i = 0; i < 8000; i++) filler.append('/g', 'old', [{ timestamp: i, message: `m${String(i).padStart(9, '0')}` }]);
+  filler.close();
+  const drops: number[] = [];
+  const maxBytes = 100_000;
+  const store = new SqliteLogStore(f, () => 1000, undefined, { maxBytes, onDrop: (n) => drops.push(n) });
+  assert.equal(store.totalBytes, 8000 * 36);
+  store.append('/g', 'new', [{ timestamp: 9000, message: 'y'.repeat(50_000) }]);
+  store.flush();
+  // Getting to the low-water mark needs ~6,900 of the tiny events: one chunk now, the rest later.
+  assert.equal(store.droppedEvents, CAP_EVICT_CHUNK);
+  for (let i = 0; i < 10 && store.totalBytes > maxBytes * 0.9; i++) await nextTurn();
+  assert.ok(store.totalBytes <= maxBytes * 0.9, `${store.totalBytes}`);
+  assert.ok(store.droppedEvents > CAP_EVICT_CHUNK);
+  assert.equal(drops.reduce((a, b) => a + b, 0), store.droppedEvents);
+  const old = store.events({ group: '/g', streams: ['old'], limit: 10_000 });
+  assert.equal(old.length + store.droppedEvents, 8000);
+  assert.equal(old[0]!.timestamp, store.droppedEvents);
+  const [newStream, oldStream] = store.streams('/g', { offset: 0, limit: 10 });
+  assert.equal(oldStream!.storedBytes, old.length * 10);
+  assert.equal(oldStream!.firstEvent, store.droppedEvents);
+  assert.equal(newStream!.storedBytes, 50_000);
+  assert.equal(store.totalBytes, old.length * 36 + 50_026);
+  store.close();
+  const again = new SqliteLogStore(f, () => 1000, undefined, { maxBytes });
+  assert.equal(again.totalBytes, old.length * 36 + 50_026);
+  again.close();
+});
+
+test('a store written before events carried their size is measured once on open', () => {
+  const f = file();
+  const db = new Database(f);
+  db.exec(`
+    CREATE TABLE log_groups (name TEXT PRIMARY KEY, created INTEGER NOT NULL, retention_days INTEGER);
+    CREATE TABLE log_streams (group_name TEXT NOT NULL, name TEXT NOT NULL, created INTEGER NOT NULL, first_event INTEGER,
+      last_event INTEGER, last_ingest INTEGER, stored_bytes INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (group_name, name));
+    CREATE TABLE log_events (id INTEGER PRIMARY KEY AUTOINCREMENT, group_name TEXT NOT NULL, stream_name TEXT NOT NULL,
+      ts INTEGER NOT NULL, ingest INTEGER NOT NULL, message TEXT NOT NULL);
+    INSERT INTO log_groups VALUES ('/g', 1, 1);
+    INSERT INTO log_streams VALUES ('/g', 's', 1, 10, 20, 1, ${Buffer.byteLength('héllo') + 5});
+    INSERT INTO log_events (group_name, stream_name, ts, ingest, message) VALUES ('/g', 's', 10, 1, 'héllo'), ('/g', 's', 20, 1, 'world');
+  `);
+  db.close();
+  const day = 86_400_000;
+  const store = new SqliteLogStore(f, () => 1000);
+  assert.equal(store.totalBytes, 6 + 5 + 2 * 26);
+  // Retention subtracts the measured size of what it expires.
+  assert.equal(store.sweepRetention(15 + day), 1);
+  assert.equal(store.totalBytes, 5 + 26);
+  assert.equal(store.streams('/g', { offset: 0, limit: 1 })[0]?.storedBytes, 5);
+  assert.equal(store.deleteStream('/g', 's'), true);
+  assert.equal(store.totalBytes, 0);
+  store.close();
 });

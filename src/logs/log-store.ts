@@ -60,7 +60,9 @@ CREATE TABLE IF NOT EXISTS log_events (
   stream_name TEXT NOT NULL,
   ts INTEGER NOT NULL,
   ingest INTEGER NOT NULL,
-  message TEXT NOT NULL
+  message TEXT NOT NULL,
+  -- UTF-8 length of message, kept so the cap and retention never re-measure messages.
+  bytes INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS log_events_group_ts ON log_events (group_name, ts, id);
 CREATE INDEX IF NOT EXISTS log_events_stream_ts ON log_events (group_name, stream_name, ts, id);
@@ -86,6 +88,13 @@ const FLUSH_BATCH_BYTES = 1024 * 1024;
 export const EVENT_OVERHEAD_BYTES = 26;
 /** Past the cap, the oldest events go until the store is this fraction of it, so a cap is not met on every batch. */
 const CAP_LOW_WATER = 0.9;
+/**
+ * At most this many events are evicted in one go, so eviction never holds the event loop
+ * for long; the rest follow on the next turn (setImmediate) or the next flush. A flush
+ * batch (about 1 MB) rarely needs more than this to get back under the cap, so the cap
+ * only stays exceeded for a turn or two when the oldest events are many and tiny.
+ */
+export const CAP_EVICT_CHUNK = 5000;
 const DAY_MS = 86_400_000;
 
 export interface LogStoreOptions {
@@ -107,12 +116,16 @@ export class SqliteLogStore implements LogSink {
   /** Messages + per-event overhead of everything stored, for the volume cap. */
   #totalBytes: number;
   #droppedEvents = 0;
+  #evictLater: NodeJS.Immediate | undefined;
   readonly #maxBytes: number;
   readonly #onDrop: (dropped: number, total: number) => void;
   readonly #insertGroup;
   readonly #insertStream;
   readonly #touchStream;
   readonly #insertEvent;
+  readonly #oldestEvents;
+  readonly #deleteThrough;
+  readonly #shrinkStream;
 
   constructor(
     file: string,
@@ -123,6 +136,7 @@ export class SqliteLogStore implements LogSink {
   ) {
     this.#db = openSqlite(file);
     this.#db.exec(SCHEMA);
+    migrate(this.#db);
     this.#maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
     this.#onDrop = options.onDrop ?? (() => {});
     const usage = this.#db
@@ -140,7 +154,16 @@ export class SqliteLogStore implements LogSink {
        WHERE group_name = @group AND name = @stream`,
     );
     this.#insertEvent = this.#db.prepare(
-      'INSERT INTO log_events (group_name, stream_name, ts, ingest, message) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO log_events (group_name, stream_name, ts, ingest, message, bytes) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.#oldestEvents = this.#db.prepare(
+      `SELECT id, group_name AS "group", stream_name AS stream, bytes FROM log_events ORDER BY id LIMIT ${CAP_EVICT_CHUNK}`,
+    );
+    this.#deleteThrough = this.#db.prepare('DELETE FROM log_events WHERE id <= ?');
+    this.#shrinkStream = this.#db.prepare(
+      `UPDATE log_streams SET stored_bytes = MAX(0, stored_bytes - @bytes),
+         first_event = (SELECT MIN(ts) FROM log_events e WHERE e.group_name = @group AND e.stream_name = @stream)
+       WHERE group_name = @group AND name = @stream`,
     );
   }
 
@@ -174,10 +197,10 @@ export class SqliteLogStore implements LogSink {
     this.#db.transaction(() => {
       const streams = new Map<string, { group: string; stream: string; first: number; last: number; bytes: number }>();
       for (const e of batch) {
-        this.#insertEvent.run(e.group, e.stream, e.timestamp, ingest, e.message);
+        const bytes = Buffer.byteLength(e.message);
+        this.#insertEvent.run(e.group, e.stream, e.timestamp, ingest, e.message, bytes);
         const key = `${e.group}\n${e.stream}`;
         const s = streams.get(key);
-        const bytes = Buffer.byteLength(e.message);
         if (s) {
           s.first = Math.min(s.first, e.timestamp);
           s.last = Math.max(s.last, e.timestamp);
@@ -207,42 +230,46 @@ export class SqliteLogStore implements LogSink {
     return this.#totalBytes;
   }
 
-  /** Deletes the oldest events (by arrival) until the store is back under the cap's low-water mark. */
+  /**
+   * Deletes the oldest events (by arrival) toward the cap's low-water mark, at most
+   * CAP_EVICT_CHUNK of them; if that is not enough the rest are evicted on the next turn.
+   */
   #enforceCap(): void {
-    const excess = this.#totalBytes - Math.floor(this.#maxBytes * CAP_LOW_WATER);
-    const scan = this.#db.prepare(
-      `SELECT id, group_name AS "group", stream_name AS stream, length(CAST(message AS BLOB)) AS bytes
-       FROM log_events WHERE id > ? ORDER BY id LIMIT 1000`,
-    );
+    const lowWater = Math.floor(this.#maxBytes * CAP_LOW_WATER);
+    const excess = this.#totalBytes - lowWater;
+    if (excess <= 0) return;
+    // Iterated, not fetched: usually far fewer than a chunk are needed.
+    const rows = this.#oldestEvents.iterate() as IterableIterator<{ id: number; group: string; stream: string; bytes: number }>;
     let freed = 0;
     let count = 0;
     let lastId = 0;
     const perStream = new Map<string, { group: string; stream: string; bytes: number }>();
-    while (freed < excess) {
-      const rows = scan.all(lastId) as { id: number; group: string; stream: string; bytes: number }[];
-      if (rows.length === 0) break;
-      for (const r of rows) {
-        lastId = r.id;
-        freed += r.bytes + EVENT_OVERHEAD_BYTES;
-        count++;
-        const key = `${r.group}\n${r.stream}`;
-        const s = perStream.get(key) ?? { group: r.group, stream: r.stream, bytes: 0 };
-        s.bytes += r.bytes;
-        perStream.set(key, s);
-        if (freed >= excess) break;
-      }
+    for (const r of rows) {
+      lastId = r.id;
+      freed += r.bytes + EVENT_OVERHEAD_BYTES;
+      count++;
+      const key = `${r.group}\n${r.stream}`;
+      const s = perStream.get(key) ?? { group: r.group, stream: r.stream, bytes: 0 };
+      s.bytes += r.bytes;
+      perStream.set(key, s);
+      if (freed >= excess) break;
     }
     if (count === 0) return;
-    this.#db.prepare('DELETE FROM log_events WHERE id <= ?').run(lastId);
-    const shrink = this.#db.prepare(
-      `UPDATE log_streams SET stored_bytes = MAX(0, stored_bytes - @bytes),
-         first_event = (SELECT MIN(ts) FROM log_events e WHERE e.group_name = @group AND e.stream_name = @stream)
-       WHERE group_name = @group AND name = @stream`,
-    );
-    for (const s of perStream.values()) shrink.run(s);
+    this.#deleteThrough.run(lastId);
+    for (const s of perStream.values()) this.#shrinkStream.run(s);
     this.#totalBytes -= freed;
     this.#droppedEvents += count;
     this.#onDrop(count, this.#droppedEvents);
+    if (this.#totalBytes > lowWater && count === CAP_EVICT_CHUNK) this.#evictLater ??= setImmediate(() => this.#continueEviction());
+  }
+
+  #continueEviction(): void {
+    this.#evictLater = undefined;
+    try {
+      this.#db.transaction(() => this.#enforceCap())();
+    } catch (err) {
+      this.onError(err, 0);
+    }
   }
 
   /** CreateLogGroup: false when it exists. */
@@ -294,18 +321,16 @@ export class SqliteLogStore implements LogSink {
     for (const g of groups) {
       const cutoff = now - g.days * DAY_MS;
       deleted += this.#db.transaction(() => {
-        const freed = this.#usage('group_name = ? AND ts < ?', g.name, cutoff);
+        // Only the expiring rows are measured; what stays keeps its running totals.
+        const expiring = this.#db
+          .prepare('SELECT stream_name AS stream, SUM(bytes) AS bytes, COUNT(*) AS n FROM log_events WHERE group_name = ? AND ts < ? GROUP BY stream_name')
+          .all(g.name, cutoff) as { stream: string; bytes: number; n: number }[];
+        if (expiring.length === 0) return 0;
         const n = this.#db.prepare('DELETE FROM log_events WHERE group_name = ? AND ts < ?').run(g.name, cutoff).changes;
-        if (n === 0) return 0;
-        this.#totalBytes -= freed;
-        this.#db
-          .prepare(
-            `UPDATE log_streams SET
-               stored_bytes = COALESCE((SELECT SUM(length(CAST(message AS BLOB))) FROM log_events e WHERE e.group_name = log_streams.group_name AND e.stream_name = log_streams.name), 0),
-               first_event = (SELECT MIN(ts) FROM log_events e WHERE e.group_name = log_streams.group_name AND e.stream_name = log_streams.name)
-             WHERE group_name = ?`,
-          )
-          .run(g.name);
+        for (const s of expiring) {
+          this.#shrinkStream.run({ group: g.name, stream: s.stream, bytes: s.bytes });
+          this.#totalBytes -= s.bytes + s.n * EVENT_OVERHEAD_BYTES;
+        }
         return n;
       })();
     }
@@ -315,7 +340,7 @@ export class SqliteLogStore implements LogSink {
   /** Bytes (as the cap counts them) of the events a WHERE clause selects. */
   #usage(where: string, ...params: unknown[]): number {
     const row = this.#db
-      .prepare(`SELECT COALESCE(SUM(length(CAST(message AS BLOB))), 0) AS bytes, COUNT(*) AS n FROM log_events WHERE ${where}`)
+      .prepare(`SELECT COALESCE(SUM(bytes), 0) AS bytes, COUNT(*) AS n FROM log_events WHERE ${where}`)
       .get(...params) as { bytes: number; n: number };
     return row.bytes + row.n * EVENT_OVERHEAD_BYTES;
   }
@@ -419,6 +444,18 @@ export class SqliteLogStore implements LogSink {
 
   close(): void {
     this.flush();
+    if (this.#evictLater) clearImmediate(this.#evictLater);
+    this.#evictLater = undefined;
     this.#db.close();
   }
+}
+
+/** Stores written before log_events had a bytes column get it, measured once here. */
+function migrate(db: Database.Database): void {
+  const columns = db.prepare('PRAGMA table_info(log_events)').all() as { name: string }[];
+  if (columns.some((c) => c.name === 'bytes')) return;
+  db.transaction(() => {
+    db.exec('ALTER TABLE log_events ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0');
+    db.exec('UPDATE log_events SET bytes = length(CAST(message AS BLOB))');
+  })();
 }

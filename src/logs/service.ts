@@ -6,7 +6,7 @@ import { readBody, type Service, type VerifyRequest } from '../gateway/index.ts'
 import { JsonErrors } from '../errors/index.ts';
 import { authorizeAll, groupOf, logsResources } from './authorization.ts';
 import type { SqliteLogStore, StoredEvent } from './log-store.ts';
-import { compileFilterPattern, InvalidFilterPatternError } from './filter-pattern.ts';
+import { compileFilterPattern, InvalidFilterPatternError, type Matcher } from './filter-pattern.ts';
 import { RETENTION_DAYS } from './retention.ts';
 
 const TARGET_PREFIX = 'Logs_20140328.';
@@ -354,13 +354,42 @@ export class LogsService implements Service {
   }
 }
 
-function compilePattern(pattern: string): (message: string) => boolean {
+/**
+ * FilterPattern: at most 1024 characters (the model's constraint).
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html
+ */
+const FILTER_PATTERN_MAX = 1024;
+
+/**
+ * The request's filterPattern as a matcher. A pattern deep enough to overflow the stack
+ * while compiling or evaluating (a RangeError) is the caller's fault, so it is reported
+ * like any other bad pattern rather than as a 5xx.
+ */
+export function compilePattern(pattern: string, compile: (pattern: string) => Matcher = compileFilterPattern): Matcher {
+  if (pattern.length > FILTER_PATTERN_MAX) {
+    throw new JsonErrors.InvalidParameterException(
+      `1 validation error detected: Value '${pattern}' at 'filterPattern' failed to satisfy constraint: Member must have length less than or equal to ${FILTER_PATTERN_MAX}`,
+    );
+  }
+  let matches: Matcher;
   try {
-    return compileFilterPattern(pattern);
+    matches = compile(pattern);
   } catch (err) {
-    if (err instanceof InvalidFilterPatternError) throw new JsonErrors.InvalidParameterException('Invalid filter pattern');
+    if (err instanceof InvalidFilterPatternError || err instanceof RangeError) throw invalidPattern();
     throw err;
   }
+  return (message) => {
+    try {
+      return matches(message);
+    } catch (err) {
+      if (err instanceof RangeError) throw invalidPattern();
+      throw err;
+    }
+  };
+}
+
+function invalidPattern() {
+  return new JsonErrors.InvalidParameterException('Invalid filter pattern');
 }
 
 /** LogGroupName: 1..512 of [\.\-_/#A-Za-z0-9] (the model's constraint). */

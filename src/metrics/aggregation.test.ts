@@ -64,6 +64,10 @@ describe('percentile statistics names', () => {
     assert.equal(percentileOf('p0'), undefined);
     assert.equal(percentileOf('tm99'), undefined);
     assert.equal(percentileOf('p101'), undefined);
+    assert.equal(percentileOf('p100.0'), 100);
+    assert.equal(percentileOf('p0.5'), 0.5);
+    assert.equal(percentileOf('p99.1234567891'), 99.1234567891);
+    for (const refused of ['p0.0', 'p050', 'p100.1', 'p99.12345678901', 'p', 'p1e2']) assert.equal(percentileOf(refused), undefined, refused);
   });
 });
 
@@ -162,6 +166,12 @@ describe('SqliteMetricsStore and StoreMetricsQuery', () => {
       );
       assert.deepEqual(query.statistics({ namespace: 'AWS/Lambda', metricName: 'Duration', dimensions: { FunctionName: 'f' }, startTime: t0 + MINUTE_MS, endTime: t0 + 5 * MINUTE_MS, period: 60, statistics: ['Sum'] }), []);
       assert.deepEqual(query.statistics({ namespace: 'AWS/Lambda', metricName: 'Nope', dimensions: {}, startTime: t0, endTime: t0 + MINUTE_MS, period: 60, statistics: ['Sum'] }), []);
+
+      // Sketches are read (and parsed) only when percentiles are asked for; a limit stops the read.
+      const fSeries = { namespace: 'AWS/Lambda', metricName: 'Duration', dimensions: { FunctionName: 'f' } };
+      assert.deepEqual(store.points(fSeries, t0, t0 + MINUTE_MS)!.points, [{ minute: t0, count: 2, sum: 40, min: 10, max: 30 }]);
+      assert.ok(store.points(fSeries, t0, t0 + MINUTE_MS, { sketches: true })!.points[0]!.sketch instanceof Sketch);
+      assert.deepEqual(store.points(fSeries, t0, t0 + MINUTE_MS, { limit: 0 })!.points, []);
 
       store.sweep(t0 + MINUTE_MS);
       assert.deepEqual(query.list({}), [], 'swept series are no longer listed');

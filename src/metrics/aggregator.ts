@@ -73,6 +73,11 @@ export class MinuteAggregator {
     return e;
   }
 
+  /** Drops the series `match` picks (drain first: their buckets go with them). */
+  forget(match: (series: MetricSeries) => boolean): void {
+    for (const [key, e] of this.#entries) if (match(e.series)) this.#entries.delete(key);
+  }
+
   /** Buckets of every series since the last drain. */
   drain(): Array<{ entry: SeriesEntry; buckets: MinuteBucket[] }> {
     const out: Array<{ entry: SeriesEntry; buckets: MinuteBucket[] }> = [];

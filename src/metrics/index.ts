@@ -1,4 +1,5 @@
-export type { Datapoint, MetricSeries, MetricsQuery, Statistic, StatisticsQuery } from './types.ts';
+export type { Datapoint, MetricSeries, MetricsQuery, ReadScope, Statistic, StatisticsQuery } from './types.ts';
+export { readScope } from './types.ts';
 export {
   LambdaMetrics,
   LAMBDA_NAMESPACE,

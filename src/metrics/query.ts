@@ -1,12 +1,18 @@
-import { MINUTE_MS, type Unit } from './aggregator.ts';
+import { MINUTE_MS, seriesKey, type Unit } from './aggregator.ts';
 import { Sketch } from './sketch.ts';
 import type { StoredPoint, SqliteMetricsStore } from './store.ts';
-import type { Datapoint, MetricSeries, MetricsQuery, Statistic, StatisticsQuery } from './types.ts';
+import type { Datapoint, MetricSeries, MetricsQuery, ReadScope, Statistic, StatisticsQuery } from './types.ts';
 
-/** "p50", "p99.9": a percentile CloudWatch's ExtendedStatistics accept (0 < p <= 100). */
-const PERCENTILE = /^p(\d{1,2}(?:\.\d{1,10})?|100)$/;
+type Stored = NonNullable<ReturnType<SqliteMetricsStore['points']>>;
 
-/** The percentile a pNN(.N) statistic names, or undefined when it is not one. */
+/**
+ * "p50", "p99.9", "p100": a percentile with up to 10 decimals, 0 < p <= 100. The one definition
+ * of what Nimbus computes; the CloudWatch API validates ExtendedStatistics and Stat with it, so a
+ * name it accepts never answers empty.
+ */
+const PERCENTILE = /^p(\d{1,2}(?:\.\d{1,10})?|100(?:\.0{1,10})?)$/;
+
+/** The percentile a pNN(.N) statistic names, or undefined when it is not one Nimbus computes. */
 export function percentileOf(name: string): number | undefined {
   const m = PERCENTILE.exec(name);
   if (!m) return undefined;
@@ -99,11 +105,32 @@ export class StoreMetricsQuery implements MetricsQuery {
       .map(({ namespace, metricName, dimensions }) => ({ namespace, metricName, dimensions }));
   }
 
-  statistics(query: StatisticsQuery): Datapoint[] {
-    this.beforeRead();
+  statistics(query: StatisticsQuery, scope?: ReadScope): Datapoint[] {
     const origin = query.startTime - (((query.startTime % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
-    const found = this.store.points(query, origin, query.endTime);
+    const sketches = (query.extendedStatistics?.length ?? 0) > 0;
+    const found = this.#read(query, origin, query.endTime, sketches, scope);
     if (!found) return [];
     return rollUp(found.points, found.unit, query.startTime, query.period, query.statistics, query.extendedStatistics);
+  }
+
+  /** The store's minutes, once per scope for a series and range (a read with sketches serves one without). */
+  #read(series: MetricSeries, from: number, to: number, sketches: boolean, scope: ReadScope | undefined): Stored | undefined {
+    if (scope?.exhausted) return undefined;
+    const key = `${seriesKey(series.namespace, series.metricName, series.dimensions)}\u0000${from}\u0000${to}`;
+    const cached = (scope?.reads.get(`${key}\u0000s`) ?? (sketches ? undefined : scope?.reads.get(key))) as Stored | null | undefined;
+    if (cached !== undefined) return cached ?? undefined;
+    if (!scope || scope.reads.size === 0) this.beforeRead();
+    // One row past the budget tells a read that fits from one that does not.
+    const found = this.store.points(series, from, to, { sketches, ...(scope ? { limit: scope.remaining + 1 } : {}) });
+    if (scope) {
+      const read = found?.points.length ?? 0;
+      if (read > scope.remaining) {
+        scope.exhausted = true;
+        return undefined;
+      }
+      scope.remaining -= read;
+      scope.reads.set(sketches ? `${key}\u0000s` : key, found ?? null);
+    }
+    return found;
   }
 }

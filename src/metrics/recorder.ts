@@ -70,6 +70,12 @@ export interface LambdaMetricsDeps {
 
 type Metric = keyof typeof METRICS;
 
+/** A prom-client Counter, Gauge or Histogram with labels. */
+interface LabelledMetric<C> {
+  labels(...values: string[]): C;
+  remove(...values: string[]): void;
+}
+
 /** AWS/Lambda metric names and units. https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html */
 const METRICS = {
   Invocations: [LAMBDA_NAMESPACE, 'Count'],
@@ -115,13 +121,19 @@ class Target implements MetricTarget {
     this.dimensionSets = sets;
   }
 
-  readonly #children = new Map<object, unknown>();
+  readonly #children = new Map<LabelledMetric<unknown>, { child: unknown; labels: readonly string[] }>();
 
   /** The Prometheus child of a labelled metric for this target's labels (looked up once). */
-  child<C>(metric: { labels(...values: string[]): C }, labels: readonly string[] = this.labels): C {
-    let c = this.#children.get(metric) as C | undefined;
-    if (c === undefined) this.#children.set(metric, (c = metric.labels(...labels)));
-    return c;
+  child<C>(metric: LabelledMetric<C>, labels: readonly string[] = this.labels): C {
+    let c = this.#children.get(metric);
+    if (c === undefined) this.#children.set(metric, (c = { child: metric.labels(...labels), labels }));
+    return c.child as C;
+  }
+
+  /** Removes every Prometheus child this target made, so /metrics no longer shows its label sets. */
+  removeChildren(): void {
+    for (const [metric, { labels }] of this.#children) metric.remove(...labels);
+    this.#children.clear();
   }
 
   entries(metric: Metric, aggregator: MinuteAggregator): SeriesEntry[] {
@@ -147,6 +159,8 @@ export class LambdaMetrics implements InvocationMetrics, AsyncEventMetrics {
   readonly #aggregator = new MinuteAggregator();
   readonly #targets = new Map<string, Target>();
   readonly #usage = new Map<string, { -readonly [K in keyof UsageRow]: UsageRow[K] }>();
+  /** Architectures each function was billed under: the label sets of the usage counters. */
+  readonly #architectures = new Map<string, Set<string>>();
   #timer: (() => void) | undefined;
   #lastSweep = 0;
   #closed = false;
@@ -251,6 +265,28 @@ export class LambdaMetrics implements InvocationMetrics, AsyncEventMetrics {
     return usageReport(this.deps.store.usage(from, until), this.deps.prices, since, until, functionName);
   }
 
+  /**
+   * Drops what is kept in memory for a deleted function: its targets (every qualifier and
+   * version it ran as), its in-memory series and its Prometheus label sets, which otherwise grow
+   * with every function ever invoked and keep it in /metrics forever. What it recorded is
+   * written to the store first, and stays there until the retention sweep, as CloudWatch keeps
+   * a deleted function's metrics. Call it after the function is gone: an invocation still
+   * running records into series no longer flushed.
+   */
+  forget(functionName: string): void {
+    this.flush();
+    for (const [key, t] of this.#targets) {
+      if (t.functionName !== functionName) continue;
+      t.removeChildren();
+      this.#targets.delete(key);
+    }
+    this.#aggregator.forget((series) => series.dimensions.FunctionName === functionName);
+    for (const architecture of this.#architectures.get(functionName) ?? []) {
+      for (const metric of [this.prom.requests, this.prom.billedDuration, this.prom.gbSeconds]) metric.remove(functionName, architecture);
+    }
+    this.#architectures.delete(functionName);
+  }
+
   /** Starts the flush (and sweep) timer. */
   start(): void {
     this.sweep();
@@ -333,6 +369,9 @@ export class LambdaMetrics implements InvocationMetrics, AsyncEventMetrics {
     const key = `${minute}\u0000${functionName}\u0000${architecture}\u0000${memorySize}`;
     let u = this.#usage.get(key);
     if (!u) this.#usage.set(key, (u = { functionName, minute, architecture, memoryMb: memorySize, requests: 0, billedMs: 0 }));
+    let archs = this.#architectures.get(functionName);
+    if (!archs) this.#architectures.set(functionName, (archs = new Set()));
+    archs.add(architecture);
     u.requests++;
     u.billedMs += result.billedDurationMs;
     this.prom.requests.labels(functionName, architecture).inc();

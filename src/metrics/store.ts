@@ -88,8 +88,13 @@ export class SqliteMetricsStore {
         `INSERT INTO usage (function_name, minute, architecture, memory_mb, requests, billed_ms) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (function_name, minute, architecture, memory_mb) DO UPDATE SET requests = requests + excluded.requests, billed_ms = billed_ms + excluded.billed_ms`,
       ),
-      points: db.prepare<[number, number, number], { minute: number; count: number; sum: number; min: number; max: number; sketch: string | null }>(
-        'SELECT minute, count, sum, min, max, sketch FROM metric_points WHERE series = ? AND minute >= ? AND minute < ? ORDER BY minute',
+      // LIMIT: a read stops past its request's budget (-1 is no limit).
+      points: db.prepare<[number, number, number, number], { minute: number; count: number; sum: number; min: number; max: number; sketch: string | null }>(
+        'SELECT minute, count, sum, min, max, sketch FROM metric_points WHERE series = ? AND minute >= ? AND minute < ? ORDER BY minute LIMIT ?',
+      ),
+      // Without the sketch column: Sum, Average... never parse the percentile sketches.
+      pointsPlain: db.prepare<[number, number, number, number], { minute: number; count: number; sum: number; min: number; max: number }>(
+        'SELECT minute, count, sum, min, max FROM metric_points WHERE series = ? AND minute >= ? AND minute < ? ORDER BY minute LIMIT ?',
       ),
       seriesWithData: db.prepare<[], { id: number; namespace: string; metric: string; dimensions: string; unit: string }>(
         'SELECT id, namespace, metric, dimensions, unit FROM metric_series s WHERE EXISTS (SELECT 1 FROM metric_points p WHERE p.series = s.id) ORDER BY namespace, metric, dimensions',
@@ -141,19 +146,25 @@ export class SqliteMetricsStore {
     }));
   }
 
-  /** A series' stored minutes in [from, to), oldest first; undefined when the series is unknown. */
-  points(series: MetricSeries, from: number, to: number): { unit: Unit; points: StoredPoint[] } | undefined {
+  /**
+   * A series' stored minutes in [from, to), oldest first, at most `limit` of them; undefined
+   * when the series is unknown. Sketches (percentiles) are read and parsed only when asked for.
+   */
+  points(series: MetricSeries, from: number, to: number, options: { sketches?: boolean; limit?: number } = {}): { unit: Unit; points: StoredPoint[] } | undefined {
     const key = dimensionsKey(series.dimensions);
     const row = this.#stmts.seriesRow.get(series.namespace, series.metricName, key);
     if (!row) return undefined;
-    const points = this.#stmts.points.all(row.id, from, to).map((p) => ({
-      minute: p.minute,
-      count: p.count,
-      sum: p.sum,
-      min: p.min,
-      max: p.max,
-      ...(p.sketch ? { sketch: Sketch.fromJSON(JSON.parse(p.sketch) as SketchJson) } : {}),
-    }));
+    const limit = options.limit ?? -1;
+    const points: StoredPoint[] = options.sketches
+      ? this.#stmts.points.all(row.id, from, to, limit).map((p) => ({
+          minute: p.minute,
+          count: p.count,
+          sum: p.sum,
+          min: p.min,
+          max: p.max,
+          ...(p.sketch ? { sketch: Sketch.fromJSON(JSON.parse(p.sketch) as SketchJson) } : {}),
+        }))
+      : this.#stmts.pointsPlain.all(row.id, from, to, limit);
     return { unit: row.unit as Unit, points };
   }
 

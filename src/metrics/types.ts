@@ -34,9 +34,26 @@ export interface Datapoint {
   readonly extended?: Readonly<Record<string, number>>;
 }
 
+/**
+ * One API request's reads (a GetMetricData of up to 500 queries): stored minutes it may still
+ * read, and the reads already made, so that queries of the same series over the same range
+ * (Sum and p99 of one Duration) read it once. A read past the budget stops early and sets
+ * `exhausted`; the caller answers with an error rather than reading on for minutes.
+ */
+export interface ReadScope {
+  remaining: number;
+  exhausted: boolean;
+  /** Keyed by the implementation (series, range, whether percentiles were read). */
+  readonly reads: Map<string, unknown>;
+}
+
+export function readScope(budget: number): ReadScope {
+  return { remaining: budget, exhausted: false, reads: new Map() };
+}
+
 export interface MetricsQuery {
   /** Series that have data in the retention period, filtered as ListMetrics filters. */
   list(filter: { readonly namespace?: string; readonly metricName?: string; readonly dimensions?: ReadonlyArray<{ readonly name: string; readonly value?: string }> }): MetricSeries[];
-  /** Datapoints of one series, one per period that has data, oldest first. */
-  statistics(query: StatisticsQuery): Datapoint[];
+  /** Datapoints of one series, one per period that has data, oldest first; `scope` bounds and shares the reads of one request. */
+  statistics(query: StatisticsQuery, scope?: ReadScope): Datapoint[];
 }

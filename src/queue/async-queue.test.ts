@@ -33,6 +33,8 @@ class Harness {
   readonly limiter = new ConcurrencyLimiter(10);
   readonly functions = new Map<string, Behaviour>();
   readonly settings = new Map<string, EventInvokeSettings>();
+  /** Functions whose next resolve fails for a passing reason (not that they are gone). */
+  readonly broken = new Set<string>();
   readonly calls: Array<{ fn: string; requestId: string; payload: unknown }> = [];
   readonly invoker = new Invoker({
     limiter: this.limiter,
@@ -50,12 +52,17 @@ class Harness {
       store: this.store,
       invoker: this.invoker,
       resolve: async (name: string): Promise<ResolvedFunction> => {
-        if (!this.functions.has(name)) throw new Error(`Function not found: ${ARN}${name}`);
+        if (this.broken.has(name)) {
+          this.broken.delete(name);
+          throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        }
+        if (!this.functions.has(name)) throw Object.assign(new Error(`Function not found: ${ARN}${name}`), { code: 'ResourceNotFoundException' });
         return { executedVersion: '$LATEST', spec: { functionName: name, functionArn: ARN + name } as FunctionSpec };
       },
       settings: (name) => this.settings.get(name) ?? DEFAULT_EVENT_INVOKE_SETTINGS,
       clock: this.clock,
       logger: pino({ level: 'silent' }),
+      scope: { region: 'us-east-1', accountId: '123456789012' },
     });
   }
 
@@ -276,6 +283,29 @@ describe('AsyncQueue', () => {
     assert.deepEqual(h.queue.failed('f'), []);
     assert.equal(h.queue.depth(), 0);
     assert.equal(h.queue.redrive('f'), 0);
+  });
+
+  it('retries, and never drops, an event whose function could not start for a passing reason', async () => {
+    h.functions.set('f', () => ok('fine'));
+    h.broken.add('f');
+    h.send('f', { n: 1 });
+    await settle();
+    assert.equal(h.callsOf('f').length, 0);
+    assert.equal(h.queue.depth('f'), 1, 'still queued, not dropped');
+    h.clock.advance(MINUTE);
+    await settle();
+    assert.equal(h.callsOf('f').length, 1);
+    assert.equal(h.queue.depth(), 0);
+  });
+
+  it('does not deliver to a destination in another account or region, and keeps the event', async () => {
+    h.functions.set('f', () => boom('x'));
+    h.functions.set('victim', () => ok(null));
+    h.settings.set('f', { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60, onFailure: 'arn:aws:lambda:eu-west-1:999999999999:function:victim' });
+    h.send('f', {});
+    await settle();
+    assert.equal(h.callsOf('victim').length, 0);
+    assert.match(h.queue.failed('f')[0]?.reason ?? '', /outside this server's account and region/);
   });
 
   it('drops the events of a function that no longer exists', async () => {

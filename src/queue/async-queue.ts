@@ -50,6 +50,8 @@ export interface AsyncQueueDeps {
   readonly logger: Logger;
   /** AsyncEventsReceived, AsyncEventAge, AsyncEventsDropped, DestinationDeliveryFailures. */
   readonly metrics?: AsyncEventMetrics;
+  /** This server's region and account: destinations elsewhere cannot be delivered here. */
+  readonly scope: { readonly region: string; readonly accountId: string };
 }
 
 /**
@@ -173,13 +175,21 @@ export class AsyncQueue implements EventQueue {
           invoker.cancel(functionName);
           break;
         }
-        const settings = this.deps.settings(functionName, event.qualifier);
+        let settings: EventInvokeSettings;
+        try {
+          settings = this.deps.settings(functionName, event.qualifier);
+        } catch (err) {
+          // Give the slot and the event back; the pump logs the error and a later one retries.
+          invoker.cancel(functionName);
+          store.release(event.id);
+          throw err;
+        }
         if (tooOld(event, settings, now)) {
           invoker.cancel(functionName);
-          void this.#fail(event, 'EventAgeExceeded', settings, event.attempts);
+          this.#background(this.#fail(event, 'EventAgeExceeded', settings, event.attempts), event);
           continue;
         }
-        void this.#attempt(event, settings);
+        this.#background(this.#attempt(event, settings), event);
       }
     }
     this.#arm(wakeAt);
@@ -193,7 +203,7 @@ export class AsyncQueue implements EventQueue {
       const settings = this.deps.settings(functionName, oldest.qualifier);
       if (!tooOld(oldest, settings, now)) return oldest.receivedAt + settings.maximumEventAgeInSeconds * 1000;
       if (!this.deps.store.take(oldest.id)) return undefined;
-      void this.#fail(oldest, 'EventAgeExceeded', settings, oldest.attempts);
+      this.#background(this.#fail(oldest, 'EventAgeExceeded', settings, oldest.attempts), oldest);
     }
   }
 
@@ -208,42 +218,37 @@ export class AsyncQueue implements EventQueue {
     this.#timer = { at, cancel };
   }
 
+  /** A store error in an attempt must not become an unhandled rejection (the event re-runs after a restart). */
+  #background(work: Promise<void>, event: AsyncEventRecord): void {
+    work.catch((err: unknown) => this.deps.logger.error({ err, requestId: event.id, function: event.functionName }, 'async event bookkeeping failed'));
+  }
+
   async #attempt(event: AsyncEventRecord, settings: EventInvokeSettings): Promise<void> {
     const { invoker, store, clock, logger } = this.deps;
-    let fn: ResolvedFunction;
+    let fn: ResolvedFunction | undefined;
+    let outcome: AttemptOutcome | undefined;
     try {
       fn = await this.deps.resolve(event.functionName, event.qualifier);
     } catch (err) {
-      // The function (or its version or alias) is gone: AWS drops its events.
       invoker.cancel(event.functionName);
-      this.#guard(() => store.remove(event.id));
-      this.deps.metrics?.dropped(event.functionName, event.qualifier);
-      logger.warn({ err, requestId: event.id, function: event.functionName }, 'async event dropped: its function no longer exists');
-      return;
-    }
-    this.deps.metrics?.attempted(event.functionName, event.qualifier, clock.now() - event.receivedAt);
-    let outcome: AttemptOutcome;
-    try {
-      const result = await invoker.runAcquired(fn, event.payload, event.id, { invokedFunctionArn: event.invokedFunctionArn });
-      outcome = {
-        statusCode: 200,
-        executedVersion: fn.executedVersion,
-        ...(result.functionError ? { functionError: result.functionError } : {}),
-        responsePayload: result.payload.toString('utf8'),
-      };
-    } catch (err) {
-      if (this.#closed) {
-        // Stopped by the shutdown, not by the function: it runs again after the restart.
-        this.#guard(() => store.release(event.id));
+      if ((err as { code?: unknown }).code === 'ResourceNotFoundException') {
+        // The function (or its version or alias) is gone: AWS drops its events.
+        this.#guard(() => store.remove(event.id));
+        this.deps.metrics?.dropped(event.functionName, event.qualifier);
+        logger.warn({ err, requestId: event.id, function: event.functionName }, 'async event dropped: its function no longer exists');
         return;
       }
+      // Anything else (its code could not be unpacked, a full disk...) is a failed attempt, retried as one.
+      logger.error({ err, requestId: event.id, function: event.functionName }, 'async event could not start');
       outcome = {
         statusCode: 200,
-        executedVersion: fn.executedVersion,
+        executedVersion: event.qualifier ?? '$LATEST',
         functionError: 'Unhandled',
         responsePayload: JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${event.id} Error: ${(err as Error).message}` }),
       };
     }
+    if (fn) outcome = await this.#run(fn, event);
+    if (!outcome) return;
     const attempts = event.attempts + 1;
     if (!outcome.functionError) {
       await this.#succeed(event, settings, attempts, outcome);
@@ -254,6 +259,31 @@ export class AsyncQueue implements EventQueue {
       this.#arm(nextAttemptAt);
     } else {
       await this.#fail(event, 'RetriesExhausted', settings, attempts, outcome);
+    }
+  }
+
+  /** One run on the pool; undefined when the shutdown, not the function, stopped it (it re-runs after the restart). */
+  async #run(fn: ResolvedFunction, event: AsyncEventRecord): Promise<AttemptOutcome | undefined> {
+    this.deps.metrics?.attempted(event.functionName, event.qualifier, this.deps.clock.now() - event.receivedAt);
+    try {
+      const result = await this.deps.invoker.runAcquired(fn, event.payload, event.id, { invokedFunctionArn: event.invokedFunctionArn });
+      return {
+        statusCode: 200,
+        executedVersion: fn.executedVersion,
+        ...(result.functionError ? { functionError: result.functionError } : {}),
+        responsePayload: result.payload.toString('utf8'),
+      };
+    } catch (err) {
+      if (this.#closed) {
+        this.#guard(() => this.deps.store.release(event.id));
+        return undefined;
+      }
+      return {
+        statusCode: 200,
+        executedVersion: fn.executedVersion,
+        functionError: 'Unhandled',
+        responsePayload: JSON.stringify({ errorType: 'Runtime.Unknown', errorMessage: `RequestId: ${event.id} Error: ${(err as Error).message}` }),
+      };
     }
   }
 
@@ -300,7 +330,10 @@ export class AsyncQueue implements EventQueue {
       const service = destination.split(':')[2] ?? destination;
       return `Nimbus delivers records to Lambda functions only, not to ${service}`;
     }
-    const [, functionName, qualifier] = target;
+    const [, region, accountId, functionName, qualifier] = target;
+    if (region !== this.deps.scope.region || accountId !== this.deps.scope.accountId) {
+      return `the function is in ${accountId}/${region}, outside this server's account and region (${this.deps.scope.accountId}/${this.deps.scope.region})`;
+    }
     try {
       await this.deps.resolve(functionName!, qualifier);
     } catch (err) {
@@ -348,7 +381,7 @@ export class AsyncQueue implements EventQueue {
 const RETRY_DELAY_MS = 60_000;
 /** AWS retries throttled events from 1 s on; a freed slot wakes the queue sooner. */
 const THROTTLED_RECHECK_MS = 1000;
-const LAMBDA_ARN = /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:([a-zA-Z0-9_-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?$/;
+const LAMBDA_ARN = /^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?$/;
 
 function tooOld(event: AsyncEventRecord, settings: EventInvokeSettings, now: number): boolean {
   return now - event.receivedAt >= settings.maximumEventAgeInSeconds * 1000;

@@ -153,8 +153,9 @@ export class ObjectService {
       await this.deps.bodies.remove(bodyId);
       throw new S3Errors.NoSuchBucket(undefined, { BucketName: object.bucket });
     }
-    if (result.previous) await this.#removeBodies([result.previous.bodyId]);
+    // The notification is queued (durably) right after the commit, before any slower cleanup.
     this.#emit(eventName, record, call);
+    if (result.previous) await this.#removeBodies([result.previous.bodyId]);
     return record;
   }
 
@@ -162,8 +163,8 @@ export class ObjectService {
     this.requireBucket(bucket);
     const removed = this.deps.store.deleteObject(bucket, key);
     if (!removed) return;
-    await this.#removeBodies([removed.bodyId]);
     this.#emit('ObjectRemoved:Delete', removed, call);
+    await this.#removeBodies([removed.bodyId]);
   }
 
   /** A second body id for the same bytes, so a copy costs no I/O. */
@@ -277,8 +278,8 @@ export class ObjectService {
       if (result === 'no-bucket') throw new S3Errors.NoSuchBucket(undefined, { BucketName: upload.bucket });
       throw new S3Errors.NoSuchUpload(undefined, { UploadId: upload.uploadId });
     }
-    await this.#removeBodies([...result.parts.map((p) => p.bodyId), ...(result.previous ? [result.previous.bodyId] : [])]);
     this.#emit('ObjectCreated:CompleteMultipartUpload', record, call);
+    await this.#removeBodies([...result.parts.map((p) => p.bodyId), ...(result.previous ? [result.previous.bodyId] : [])]);
     return record;
   }
 

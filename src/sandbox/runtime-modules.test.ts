@@ -64,7 +64,7 @@ test('nothing above the project is looked at', () => {
   assert.throws(() => packageClosure(root, ['a']), MissingPackageError);
 });
 
-test('the folder holds the closure only, hard-linked, and is reused until a version changes', async () => {
+test('the folder holds the closure only, copied read-only (never hard-linked to the server\'s own), and is reused until a version changes', async () => {
   const root = project({
     a: { dependencies: { b: '1' } },
     'a/node_modules/unused': {},
@@ -78,7 +78,9 @@ test('the folder holds the closure only, hard-linked, and is reused until a vers
   assert.deepEqual(fs.readdirSync(path.join(dir, 'a')).sort(), ['lib', 'package.json'], 'nested packages outside the closure stay out');
   const src = fs.statSync(path.join(root, 'node_modules', 'b', 'lib', 'index.js'));
   const linked = fs.statSync(path.join(dir, 'b', 'lib', 'index.js'));
-  assert.equal(linked.ino, src.ino, 'a hard link');
+  assert.notEqual(linked.ino, src.ino, 'a copy: a write to it cannot reach the server\'s packages');
+  assert.equal(linked.mode & 0o777, 0o444, 'read-only files');
+  assert.equal(fs.readFileSync(path.join(dir, 'b', 'lib', 'index.js'), 'utf8'), fs.readFileSync(path.join(root, 'node_modules', 'b', 'lib', 'index.js'), 'utf8'));
   assert.equal(fs.statSync(path.join(dir, 'a', 'lib')).mode & 0o777, 0o755, 'folders readable by the sandbox user');
 
   const marker = path.join(dir, '..', 'kept');

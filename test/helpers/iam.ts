@@ -1,4 +1,4 @@
-import { AttachRolePolicyCommand, CreateRoleCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { TEST_CREDENTIALS } from './server.ts';
 
 /** The trust policy of an execution role: Lambda may assume it. */
@@ -49,4 +49,20 @@ export async function ensureExecutionRole(endpoint: string, name: string, option
 /** The suites' standard execution roles (STANDARD_TEST_ROLES), for suites that start the server themselves. */
 export async function ensureStandardRoles(endpoint: string): Promise<void> {
   for (const role of STANDARD_TEST_ROLES) await ensureExecutionRole(endpoint, role);
+}
+
+/**
+ * An IAM user with AdministratorAccess and an access key: what a caller of sts:AssumeRole
+ * must be, since AWS refuses AssumeRole from the root account.
+ */
+export async function createAdminUser(endpoint: string, name: string): Promise<{ arn: string; credentials: { accessKeyId: string; secretAccessKey: string } }> {
+  const iam = new IAMClient({ endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+  try {
+    const user = (await iam.send(new CreateUserCommand({ UserName: name }))).User!;
+    await iam.send(new AttachUserPolicyCommand({ UserName: name, PolicyArn: ADMINISTRATOR_ACCESS }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
+    return { arn: user.Arn!, credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } };
+  } finally {
+    iam.destroy();
+  }
 }
