@@ -179,6 +179,14 @@ describe('groups, streams and PutLogEvents', () => {
   });
 });
 
+test('a request body over the size limit is a 400 SerializationException, not a server error', async () => {
+  const big = 'x'.repeat(3 * 1024 * 1024);
+  await assert.rejects(
+    logs.send(new PutLogEventsCommand({ logGroupName: '/app/big', logStreamName: 's', logEvents: [{ timestamp: Date.now(), message: big }] })),
+    (e: any) => e.name === 'SerializationException' && e.$metadata.httpStatusCode === 400 && /larger than 2097152 bytes/.test(e.message),
+  );
+});
+
 describe('retention', () => {
   test('PutRetentionPolicy takes only the model values and needs the group', async () => {
     for (const bad of [0, 2, 4000]) {

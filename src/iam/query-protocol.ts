@@ -1,5 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { QueryErrors } from '../errors/index.ts';
+import { renderXmlElement, type XmlObject, type XmlValue } from '../util/xml.ts';
+
+export type { XmlObject, XmlValue } from '../util/xml.ts';
 
 /**
  * The AWS query protocol (IAM, STS): requests are form fields (Action, Version, and members
@@ -37,47 +40,15 @@ export function listMembers(params: QueryParams, name: string): Record<string, s
   return [...byIndex.keys()].sort((a, b) => a - b).map((i) => byIndex.get(i)!);
 }
 
-/**
- * An element's content: text, children (in insertion order; an array value repeats the
- * element), or nothing (undefined members are left out).
- */
-export type XmlValue = string | number | boolean | XmlObject | undefined;
-export interface XmlObject {
-  readonly [name: string]: XmlValue | readonly XmlValue[];
-}
-
-/** A query-protocol list: <Name><member>…</member>…</Name>. */
 export function xmlList(items: readonly XmlValue[]): XmlObject {
   return { member: items };
-}
-
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&"'\r]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' })[c]!);
-}
-
-function renderValue(name: string, value: XmlValue, out: string[]): void {
-  if (value === undefined) return;
-  if (typeof value === 'object') {
-    out.push(`<${name}>`);
-    renderChildren(value, out);
-    out.push(`</${name}>`);
-    return;
-  }
-  out.push(`<${name}>${escapeXml(String(value))}</${name}>`);
-}
-
-function renderChildren(obj: XmlObject, out: string[]): void {
-  for (const [name, value] of Object.entries(obj)) {
-    if (Array.isArray(value)) for (const v of value as XmlValue[]) renderValue(name, v, out);
-    else renderValue(name, value as XmlValue, out);
-  }
 }
 
 /** <ActionResponse xmlns><ActionResult>…</ActionResult><ResponseMetadata/></ActionResponse>; no Result for actions without output. */
 export function renderResponse(action: string, xmlns: string, result: XmlObject | undefined, requestId: string): string {
   const out = [`<${action}Response xmlns="${xmlns}">`];
-  if (result !== undefined) renderValue(`${action}Result`, result, out);
-  renderValue('ResponseMetadata', { RequestId: requestId }, out);
+  if (result !== undefined) renderXmlElement(`${action}Result`, result, out);
+  renderXmlElement('ResponseMetadata', { RequestId: requestId }, out);
   out.push(`</${action}Response>`);
   return out.join('');
 }
@@ -85,8 +56,8 @@ export function renderResponse(action: string, xmlns: string, result: XmlObject 
 /** <ErrorResponse xmlns><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse> */
 export function renderError(xmlns: string, err: Pick<QueryErrors.QueryProtocolError, 'type' | 'code' | 'message'>, requestId: string): string {
   const out = [`<ErrorResponse xmlns="${xmlns}">`];
-  renderValue('Error', { Type: err.type, Code: err.code, Message: err.message }, out);
-  renderValue('RequestId', requestId, out);
+  renderXmlElement('Error', { Type: err.type, Code: err.code, Message: err.message }, out);
+  renderXmlElement('RequestId', requestId, out);
   out.push('</ErrorResponse>');
   return out.join('');
 }

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { AccessDeniedError, ALLOW_ALL, type Authorize } from '../auth/index.ts';
-import { readBody, type Service, type VerifyRequest } from '../gateway/index.ts';
+import { ALLOW_ALL, type Authorize } from '../auth/index.ts';
+import { handleJsonRequest, type JsonEndpoint, type Service, type VerifyRequest } from '../gateway/index.ts';
 import { JsonErrors } from '../errors/index.ts';
 import { authorizeAll, groupOf, logsResources } from './authorization.ts';
 import type { SqliteLogStore, StoredEvent } from './log-store.ts';
@@ -31,6 +30,7 @@ type Action = (body: Body) => unknown;
 export class LogsService implements Service {
   readonly name = 'logs';
   readonly #actions: Record<string, Action>;
+  readonly #endpoint: JsonEndpoint;
 
   constructor(
     private readonly store: SqliteLogStore,
@@ -56,6 +56,22 @@ export class LogsService implements Service {
       PutRetentionPolicy: (b) => this.#putRetentionPolicy(b),
       DeleteRetentionPolicy: (b) => this.#deleteRetentionPolicy(b),
     };
+    this.#endpoint = {
+      targetPrefix: TARGET_PREFIX,
+      bodyMax: BODY_MAX,
+      verify: this.verify,
+      logger: this.logger,
+      label: 'the Logs API',
+      action: (name) => {
+        const fn = this.#actions[name];
+        if (!fn) return undefined;
+        return (body, req) => {
+          authorizeAll(this.authorize, req, `logs:${name}`, logsResources(name, body as Body, this.scope));
+          return fn(body as Body);
+        };
+      },
+      internalError: () => new JsonErrors.ServiceUnavailableException('An internal error occurred; see the Nimbus server log.'),
+    };
   }
 
   matches(req: IncomingMessage): boolean {
@@ -63,41 +79,8 @@ export class LogsService implements Service {
     return typeof target === 'string' && target.startsWith(TARGET_PREFIX);
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
-    try {
-      const action = String(req.headers['x-amz-target']).slice(TARGET_PREFIX.length);
-      const fn = this.#actions[action];
-      if (!fn) {
-        req.resume();
-        throw new JsonErrors.UnknownOperationException(`Unknown operation ${action}`);
-      }
-      const raw = await this.verify(req, () => readBody(req, BODY_MAX));
-      let body: Body;
-      try {
-        body = raw.length === 0 ? {} : (JSON.parse(raw.toString('utf8')) as Body);
-      } catch {
-        throw new JsonErrors.SerializationException('Request body is not valid JSON');
-      }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        throw new JsonErrors.SerializationException('Request body must be a JSON object');
-      }
-      authorizeAll(this.authorize, req, `logs:${action}`, logsResources(action, body, this.scope));
-      const out = JSON.stringify(fn(body) ?? {});
-      res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId });
-      res.end(out);
-    } catch (err) {
-      let wire: JsonErrors.JsonProtocolError;
-      if (err instanceof JsonErrors.JsonProtocolError) wire = err;
-      else if (err instanceof AccessDeniedError) wire = new JsonErrors.AccessDeniedException(err.message);
-      else {
-        this.logger.error({ err, requestId }, 'unexpected error in the Logs API');
-        wire = new JsonErrors.ServiceUnavailableException('An internal error occurred; see the Nimbus server log.');
-      }
-      const out = JSON.stringify({ __type: wire.code, message: wire.message });
-      res.writeHead(wire.status, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId, 'x-amzn-ErrorType': wire.code });
-      res.end(out);
-    }
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return handleJsonRequest(this.#endpoint, req, res);
   }
 
   #groupArn(name: string): string {

@@ -1,45 +1,17 @@
 import { XMLParser } from 'fast-xml-parser';
 import { S3Errors } from '../errors/index.ts';
+import { renderXmlChildren, type XmlObject } from '../util/xml.ts';
+
+export { escapeXml, type XmlObject, type XmlValue } from '../util/xml.ts';
 
 /** Namespace of every S3 response document. */
 export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
-
-/**
- * An element's content: text, children (an array value repeats the element), or nothing
- * (undefined members are left out). Member order is document order.
- */
-export type XmlValue = string | number | boolean | XmlObject | undefined;
-export interface XmlObject {
-  readonly [name: string]: XmlValue | readonly XmlValue[];
-}
-
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&"'\r]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' })[c]!);
-}
-
-function renderValue(name: string, value: XmlValue, out: string[]): void {
-  if (value === undefined) return;
-  if (typeof value === 'object') {
-    out.push(`<${name}>`);
-    renderChildren(value, out);
-    out.push(`</${name}>`);
-    return;
-  }
-  out.push(`<${name}>${escapeXml(String(value))}</${name}>`);
-}
-
-function renderChildren(obj: XmlObject, out: string[]): void {
-  for (const [name, value] of Object.entries(obj)) {
-    if (Array.isArray(value)) for (const v of value as XmlValue[]) renderValue(name, v, out);
-    else renderValue(name, value as XmlValue, out);
-  }
-}
 
 /** A whole response document: declaration, root element in S3's namespace (the <Error> document has none). */
 export function renderXml(root: string, body: XmlObject, options: { readonly namespace?: boolean } = {}): string {
   const open = options.namespace === false ? `<${root}>` : `<${root} xmlns="${S3_XMLNS}">`;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n', open];
-  renderChildren(body, out);
+  renderXmlChildren(body, out);
   out.push(`</${root}>`);
   return out.join('');
 }

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { AccessDeniedError, ALLOW_ALL, type Authorize } from '../auth/index.ts';
-import { BodyTooLargeError, readBody, type Service, type VerifyRequest } from '../gateway/index.ts';
+import { ALLOW_ALL, type Authorize } from '../auth/index.ts';
+import { handleJsonRequest, type JsonEndpoint, type Service, type VerifyRequest } from '../gateway/index.ts';
 import { JsonErrors } from '../errors/index.ts';
 import { randomPassword } from './random-password.ts';
 import {
@@ -22,7 +21,6 @@ import type { SecretsManager } from './secrets-manager.ts';
 const TARGET_PREFIX = 'secretsmanager.';
 /** Values are at most 64 KB (base64 a third more); a body past 1 MB is not a Secrets Manager request. */
 const BODY_MAX = 1024 * 1024;
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 /** An action gets the parsed body and the ARN it was authorized on ("*" for ListSecrets, GetRandomPassword). */
 type Action = (body: unknown, resource: string) => unknown;
@@ -34,6 +32,7 @@ type Action = (body: unknown, resource: string) => unknown;
 export class SecretsService implements Service {
   readonly name = 'secretsmanager';
   readonly #actions: Record<string, Action>;
+  readonly #endpoint: JsonEndpoint;
 
   constructor(
     private readonly secrets: SecretsManager,
@@ -65,6 +64,26 @@ export class SecretsService implements Service {
       // GetRandomPassword (secretsmanager:GetRandomPassword)
       GetRandomPassword: (b) => ({ RandomPassword: randomPassword(parseRequest(GetRandomPasswordRequest, b)) }),
     };
+    this.#endpoint = {
+      targetPrefix: TARGET_PREFIX,
+      bodyMax: BODY_MAX,
+      verify: this.verify,
+      logger: this.logger,
+      label: 'the Secrets Manager API',
+      action: (name) => {
+        const fn = this.#actions[name];
+        if (!fn) return undefined;
+        return (body, req) => {
+          // Secrets whose recovery window has passed are gone before anything reads them.
+          this.secrets.purge();
+          const resource = this.#resourceOf(name, body);
+          this.authorize(req, { action: `secretsmanager:${name}`, resource, ...(resource !== '*' ? { context: { 'secretsmanager:SecretId': resource } } : {}) });
+          return fn(body, resource);
+        };
+      },
+      internalError: () => new JsonErrors.InternalServiceError('An error occurred on the server side; see the Nimbus server log.'),
+      tooLarge: (max) => new JsonErrors.ValidationException(`The request body is larger than ${max} bytes.`),
+    };
   }
 
   matches(req: IncomingMessage): boolean {
@@ -72,47 +91,8 @@ export class SecretsService implements Service {
     return typeof target === 'string' && target.startsWith(TARGET_PREFIX);
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
-    try {
-      const action = String(req.headers['x-amz-target']).slice(TARGET_PREFIX.length);
-      const fn = this.#actions[action];
-      if (!fn) {
-        req.resume();
-        throw new JsonErrors.UnknownOperationException(`Unknown operation ${action}`);
-      }
-      const raw = await this.verify(req, () => readBody(req, BODY_MAX)).catch((err: unknown) => {
-        if (err instanceof BodyTooLargeError) throw new JsonErrors.ValidationException(`The request body is larger than ${BODY_MAX} bytes.`);
-        throw err;
-      });
-      let body: unknown;
-      try {
-        body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
-      } catch {
-        throw new JsonErrors.SerializationException('Request body is not valid JSON');
-      }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        throw new JsonErrors.SerializationException('Request body must be a JSON object');
-      }
-      // Secrets whose recovery window has passed are gone before anything reads them.
-      this.secrets.purge();
-      const resource = this.#resourceOf(action, body as Record<string, unknown>);
-      this.authorize(req, { action: `secretsmanager:${action}`, resource, ...(resource !== '*' ? { context: { 'secretsmanager:SecretId': resource } } : {}) });
-      const out = JSON.stringify(fn(body, resource) ?? {});
-      res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId });
-      res.end(out);
-    } catch (err) {
-      let wire: JsonErrors.JsonProtocolError;
-      if (err instanceof JsonErrors.JsonProtocolError) wire = err;
-      else if (err instanceof AccessDeniedError) wire = new JsonErrors.AccessDeniedException(err.message);
-      else {
-        this.logger.error({ err, requestId }, 'unexpected error in the Secrets Manager API');
-        wire = new JsonErrors.InternalServiceError('An error occurred on the server side; see the Nimbus server log.');
-      }
-      const out = JSON.stringify({ __type: wire.code, message: wire.message });
-      res.writeHead(wire.status, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(out), 'x-amzn-RequestId': requestId, 'x-amzn-ErrorType': wire.code });
-      res.end(out);
-    }
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return handleJsonRequest(this.#endpoint, req, res);
   }
 
   /**
