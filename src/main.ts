@@ -69,7 +69,9 @@ export interface StartOptions {
 export async function startNimbus(input: ConfigInput, options: StartOptions = {}): Promise<Nimbus> {
   const config = parseConfig(input);
   const clock = options.clock ?? SYSTEM_CLOCK;
-  const logger = options.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2));
+  const baseLogger = options.logger ?? pino({ level: config.logLevel, base: undefined }, pino.destination(2));
+  // With auth off, every line the server logs says so, start-up lines first.
+  const logger = config.auth === 'off' ? baseLogger.child({ auth: 'OFF' }) : baseLogger;
 
   fs.mkdirSync(config.dataDir, { recursive: true });
   // The data key sealing secret values and environment variables, kept beside the database, never in it.

@@ -369,6 +369,10 @@ describe('--auth off', () => {
       });
       assert.match(stdout, /^Nimbus listening on http:\/\/127\.0\.0\.1:\d+ \(data: .*\) WITH AUTHENTICATION OFF: every request acts as root, signed or not\./);
       assert.match(stderr, /"level":40.*AUTHENTICATION IS OFF \(--auth off\)/);
+      // Every line the server logged at start-up carries it.
+      const lines = stderr.split('\n').filter((l) => l.startsWith('{'));
+      assert.ok(lines.length >= 1);
+      for (const line of lines) assert.equal(JSON.parse(line).auth, 'OFF', line);
       const res = await fetch(`http://127.0.0.1:${port}/2015-03-31/functions/`);
       assert.equal(res.status, 200);
       const s3 = await fetch(`http://127.0.0.1:${port}/`);
