@@ -18,21 +18,24 @@ const session = (role: string): Principal => ({
 });
 const doc = (statement: object) => JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
 
+/** The execution role fn-role (trusting Lambda), with the unique id given. */
+const fnRole = (id: string) => ({
+  name: 'fn-role',
+  path: '/',
+  id,
+  arn: `arn:aws:iam::${ACCT}:role/fn-role`,
+  created: 0,
+  trustPolicy: doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+  description: undefined,
+  maxSessionDuration: 3600,
+  tags: [],
+});
+
 function setup() {
   const store = new SqliteIamStore(new Database(':memory:'));
   store.createUser({ name: 'alice', path: '/', id: 'AIDAALICE', arn: user('alice').arn, created: 0, tags: [] });
   store.putInlinePolicy({ kind: 'user', name: 'alice' }, { name: 'read-a', document: doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::a/*' }) });
-  store.createRole({
-    name: 'fn-role',
-    path: '/',
-    id: 'AROAFN',
-    arn: `arn:aws:iam::${ACCT}:role/fn-role`,
-    created: 0,
-    trustPolicy: doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }),
-    description: undefined,
-    maxSessionDuration: 3600,
-    tags: [],
-  });
+  store.createRole(fnRole('AROAFN'));
   store.attach({ kind: 'role', name: 'fn-role' }, 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess');
   return { store, authz: new IamAuthorizer(store) };
 }
@@ -111,17 +114,7 @@ describe('IamAuthorizer', () => {
   it('gives a session of a deleted role nothing, even once a role of the same name exists again', () => {
     const { authz, store } = setup();
     store.deleteRole('fn-role');
-    store.createRole({
-      name: 'fn-role',
-      path: '/',
-      id: 'AROANEW',
-      arn: `arn:aws:iam::${ACCT}:role/fn-role`,
-      created: 0,
-      trustPolicy: doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }),
-      description: undefined,
-      maxSessionDuration: 3600,
-      tags: [],
-    });
+    store.createRole(fnRole('AROANEW'));
     store.attach({ kind: 'role', name: 'fn-role' }, 'arn:aws:iam::aws:policy/AdministratorAccess');
     assert.deepEqual(authz.identityPolicies(session('fn-role')), []);
   });
