@@ -133,6 +133,7 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
     host: sandboxHost,
     // Each new environment gets a session of its function's execution role (read lazily: built below).
     credentials: (spec) => (spec.role ? roleCredentials?.forFunction(spec.role, spec.functionName) : undefined),
+    primedRuntimes: config.runtimePool.size,
   });
   const scope = { region: config.region, accountId: config.accountId };
   const { zipMaxBytes, unzippedMaxBytes } = config.limits;
@@ -312,6 +313,8 @@ export async function startNimbus(input: ConfigInput, options: StartOptions = {}
   provisioned.restore();
   // Events accepted before a restart (or a crash) run again now.
   queue.start();
+  // After listening, so a failed start leaves no process holding the server.
+  pool.primeRuntimes();
   // After listening, so a failed start leaves no timer holding the process.
   const stopRetention = scheduleRetentionSweep(logs, logsClock, (err) => logger.error({ err }, 'log retention sweep failed'));
   metrics.start();

@@ -13,6 +13,16 @@ export const ConfigSchema = z.object({
   accountId: z.string().regex(/^\d{12}$/, 'account id must be 12 digits').default('123456789012'),
   /** Idle execution environments are reaped after this long. */
   idleTimeoutMs: z.number().int().min(0).default(5 * 60_000),
+  /**
+   * Pre-started Node.js runtimes waiting to take a function's first invocation (cold starts
+   * in a few ms instead of a process start; see src/sandbox/primed-runtimes.ts). Each idle
+   * one holds a few MiB; 0 turns the pool off.
+   */
+  runtimePool: z
+    .object({
+      size: z.number().int().min(0).max(64).default(2),
+    })
+    .prefault({}),
   /** Account-wide concurrent executions (AWS default quota: 1,000). */
   concurrencyLimit: z.number().int().min(1).default(1000),
   /**

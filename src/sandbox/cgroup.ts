@@ -144,6 +144,19 @@ export class EnvironmentCgroup {
     }
   }
 
+  /** Changes the hard limit (a primed runtime given to a function of another size). */
+  setLimit(limitBytes: number): void {
+    if (this.root.version === 1) {
+      // v1 refuses a memory limit above memsw's: raise memsw first when growing, last when shrinking.
+      const memsw = path.join(this.dir, 'memory.memsw.limit_in_bytes');
+      tryWrite(memsw, String(limitBytes));
+      fs.writeFileSync(path.join(this.dir, 'memory.limit_in_bytes'), String(limitBytes));
+      tryWrite(memsw, String(limitBytes));
+    } else {
+      fs.writeFileSync(path.join(this.dir, 'memory.max'), String(limitBytes));
+    }
+  }
+
   /** Every process in the cgroup (read afresh: v1 caches the list an open file has read). */
   pids(): number[] {
     const out: number[] = [];

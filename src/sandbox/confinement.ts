@@ -26,12 +26,20 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
 );
 
 export interface ConfinementOptions {
-  readonly spec: FunctionSpec;
+  spec: FunctionSpec;
   readonly host: SandboxHost;
   /** Unique per environment (names its cgroup and /tmp folder). */
   readonly id: string;
   readonly onExceeded: (what: 'memory' | 'tmp', usedMB: number) => void;
   readonly logger?: { error(msg: string): void };
+}
+
+/**
+ * Under bubblewrap /tmp is a tmpfs whose pages the kernel charges to the cgroup: the hard
+ * limit leaves room for a full /tmp, and the watchdog holds memory to MemorySize.
+ */
+function cgroupLimitMB(spec: FunctionSpec, host: SandboxHost): number {
+  return spec.memorySize + (host.bwrap ? spec.ephemeralStorage : 0);
 }
 
 export class Confinement {
@@ -49,11 +57,8 @@ export class Confinement {
       fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
     }
     if (host.cgroup) {
-      // Under bubblewrap /tmp is a tmpfs whose pages the kernel charges to this cgroup: the
-      // hard limit leaves room for a full /tmp, and the watchdog holds memory to MemorySize.
-      const limitMB = spec.memorySize + (host.bwrap ? spec.ephemeralStorage : 0);
       try {
-        this.cgroup = new EnvironmentCgroup(host.cgroup, id, limitMB * MB);
+        this.cgroup = new EnvironmentCgroup(host.cgroup, id, cgroupLimitMB(spec, host) * MB);
       } catch (error) {
         options.logger?.error(`sandbox: cannot make a memory cgroup for ${spec.functionName}: ${String(error)}`);
       }
@@ -64,6 +69,20 @@ export class Confinement {
       onExceeded: options.onExceeded,
       ...(this.tmpDir ? { tmp: { dir: this.tmpDir, limitMB: spec.ephemeralStorage } } : {}),
     });
+  }
+
+  /**
+   * Gives a primed runtime's confinement (made for a placeholder spec) to a function: its
+   * memory limits and its listener. The process keeps its /tmp and its place in the cgroup.
+   */
+  reassign(spec: FunctionSpec, onExceeded: ConfinementOptions['onExceeded']): void {
+    this.options.spec = spec;
+    try {
+      this.cgroup?.setLimit(cgroupLimitMB(spec, this.options.host) * MB);
+    } catch (error) {
+      this.options.logger?.error(`sandbox: cannot set the memory cgroup limit of ${spec.functionName}: ${String(error)}`);
+    }
+    this.memory.reassign(spec.memorySize, spec.ephemeralStorage, onExceeded);
   }
 
   get sandboxed(): boolean {
@@ -79,7 +98,8 @@ export class Confinement {
         cwd: target.cwd,
         env: target.env,
         // stdin stays an open pipe: the runtime exits when it reaches EOF (host gone).
-        stdio: ['pipe', 'pipe', 'pipe', ...target.extraStdio] as StdioOptions,
+        // fd 3: the runtime's pipe, when it speaks the Runtime API over one.
+        stdio: ['pipe', 'pipe', 'pipe', ...(plan.pipe ? ['pipe'] : []), ...target.extraStdio] as StdioOptions,
         // Own process group, so a kill reaches whatever the function spawned.
         detached: true,
       });
@@ -107,10 +127,19 @@ export class Confinement {
     return { code, signal };
   }
 
+  private readonly alsoRemove: string[] = [];
+
+  /** A host folder to remove with the confinement (a primed runtime's code slot). */
+  removeOnDispose(dir: string): void {
+    this.alsoRemove.push(dir);
+  }
+
   /** Removes the cgroup and the /tmp folder; call once the process is gone. */
   async dispose(): Promise<void> {
     this.memory.stop();
     await this.cgroup?.dispose();
-    if (this.scratch) await fs.promises.rm(this.scratch, { recursive: true, force: true });
+    for (const dir of [...(this.scratch ? [this.scratch] : []), ...this.alsoRemove]) {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
   }
 }

@@ -25,7 +25,7 @@ export interface SpawnSpec {
   readonly args: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
-  /** stdio entries from fd 3 on: open descriptors to pass. */
+  /** stdio entries after the runtime's pipe (fd 3, when the plan has one): open descriptors to pass. */
   readonly extraStdio: readonly number[];
   /** Closes the descriptors opened for the spawn; call once it has happened (or failed). */
   release(): void;
@@ -54,7 +54,7 @@ export function isolate(plan: LaunchPlan, spec: FunctionSpec, host: SandboxHost,
         const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
         opened.push(fd);
         extraStdio.push(fd);
-        return 2 + extraStdio.length;
+        return (plan.pipe ? 3 : 2) + extraStdio.length;
       };
       const binds: { fd?: number; src?: string; dest: string }[] = [{ fd: pass(spec.codeDir), dest: GUEST_TASK_ROOT }];
       const tmpfsDirs: string[] = [];

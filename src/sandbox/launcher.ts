@@ -44,6 +44,8 @@ export interface LaunchPlan {
    * /var/task finds it: `import` then reaches the SDK without a loader hook, as `require` does.
    */
   readonly linkRuntimeModules?: boolean;
+  /** The runtime speaks the Runtime API over a pipe at its fd 3 (runtime-ipc.ts), besides the HTTP port it is told. */
+  readonly pipe?: boolean;
 }
 
 export type Launcher = (spec: FunctionSpec, ctx: LaunchContext) => LaunchPlan;
@@ -189,7 +191,8 @@ export const nodeLauncher: Launcher = (spec, ctx) => {
   // ~15-20 ms on every cold start. Memory is enforced outside the process (cgroup, watchdog).
   return {
     command: process.execPath,
-    args: [path.join(runtimeDir, 'bootstrap.mjs')],
+    args: [path.join(runtimeDir, 'bootstrap.mjs'), '--pipe'],
+    pipe: true,
     cwd: taskRoot(spec, ctx),
     env,
     runtimeDir: NODE_RUNTIME_DIR,

@@ -21,12 +21,12 @@ const TMP_EVERY_MS = 500;
 const MB = 1024 * 1024;
 
 export interface MemoryWatchOptions {
-  readonly limitMB: number;
+  limitMB: number;
   readonly cgroup: EnvironmentCgroup | null;
   /** Called once when the environment holds more than limitMB, or its /tmp folder outgrows its size. */
-  readonly onExceeded: (what: 'memory' | 'tmp', usedMB: number) => void;
+  onExceeded: (what: 'memory' | 'tmp', usedMB: number) => void;
   /** Only when /tmp is a host folder (no bubblewrap): measured and limited here. */
-  readonly tmp?: { readonly dir: string; readonly limitMB: number };
+  tmp?: { readonly dir: string; readonly limitMB: number };
 }
 
 export class EnvironmentMemory {
@@ -39,6 +39,13 @@ export class EnvironmentMemory {
   private readonly buf = Buffer.allocUnsafe(4096);
 
   constructor(private readonly options: MemoryWatchOptions) {}
+
+  /** New limits and listener, when a primed runtime is given to a function (primed-runtimes.ts). */
+  reassign(limitMB: number, tmpLimitMB: number, onExceeded: MemoryWatchOptions['onExceeded']): void {
+    this.options.limitMB = limitMB;
+    if (this.options.tmp) this.options.tmp = { dir: this.options.tmp.dir, limitMB: tmpLimitMB };
+    this.options.onExceeded = onExceeded;
+  }
 
   /** Starts watching the environment whose outermost process is pid. */
   attach(pid: number): void {

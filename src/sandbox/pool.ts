@@ -7,6 +7,7 @@
 import { SYSTEM_CLOCK, type Clock } from '../util/clock.ts';
 import { closeSandboxHost, plainSandboxHost, type SandboxHost } from './host.ts';
 import { launcherFor, type Launcher } from './launcher.ts';
+import { PrimedRuntimes } from './primed-runtimes.ts';
 import { EnvironmentLostError, Sandbox, type SandboxState } from './sandbox.ts';
 import type {
   EnvironmentCredentials,
@@ -49,6 +50,8 @@ export interface SandboxPoolOptions {
    * during its next invocation (plus CREDENTIAL_MARGIN_MS) is retired, not reused.
    */
   readonly credentials?: (spec: FunctionSpec) => EnvironmentCredentials | undefined;
+  /** How many pre-started Node.js runtimes wait for cold starts (primed-runtimes.ts); default 0. */
+  readonly primedRuntimes?: number;
 }
 
 /** Environments whose credentials expire within the function's timeout plus this are not reused. */
@@ -81,6 +84,10 @@ export interface LocalSandboxPool extends SandboxPool {
   environments(): EnvironmentInfo[];
   /** Provisioned environments of key running an invocation now (ProvisionedConcurrentExecutions). */
   provisionedBusy(key: string): number;
+  /** Pre-started runtimes ready for a cold start now (primed-runtimes.ts). */
+  primedReady(): number;
+  /** Starts the primed runtimes (primedRuntimes of them); until then cold starts spawn. */
+  primeRuntimes(): void;
 }
 
 export function createSandboxPool(options: SandboxPoolOptions): LocalSandboxPool {
@@ -109,11 +116,18 @@ class ProcessSandboxPool implements LocalSandboxPool {
   private readonly disposals = new Set<Promise<void>>();
   private readonly provisions = new Map<string, Provision>();
   private disposed = false;
+  private readonly primed: PrimedRuntimes | null;
 
   constructor(private readonly options: SandboxPoolOptions) {
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.host = options.host ?? plainSandboxHost();
     this.ownsHost = options.host === undefined;
+    const size = options.primedRuntimes ?? 0;
+    this.primed = size > 0 ? new PrimedRuntimes({ host: this.host, size, ...(options.logger ? { logger: options.logger } : {}) }) : null;
+  }
+
+  primeRuntimes(): void {
+    if (!this.disposed) this.primed?.fill();
   }
 
   async invoke(spec: FunctionSpec, request: InvokeRequest): Promise<InvokeResult> {
@@ -184,6 +198,10 @@ class ProcessSandboxPool implements LocalSandboxPool {
     return { ready, requested: p.requested };
   }
 
+  primedReady(): number {
+    return this.primed?.available ?? 0;
+  }
+
   provisionedBusy(key: string): number {
     let busy = 0;
     for (const s of this.provisions.get(key)?.envs ?? []) if (this.inUse.has(s)) busy++;
@@ -223,6 +241,7 @@ class ProcessSandboxPool implements LocalSandboxPool {
       sandbox.provisioned = false;
       this.discard(sandbox);
     }
+    await this.primed?.dispose();
     while (this.disposals.size > 0) await Promise.all(this.disposals);
     if (this.ownsHost) closeSandboxHost(this.host);
   }
@@ -230,6 +249,7 @@ class ProcessSandboxPool implements LocalSandboxPool {
   private create(spec: FunctionSpec, initializationType: 'on-demand' | 'provisioned-concurrency' = 'on-demand'): Sandbox {
     const launcher = (this.options.launcherFor ?? launcherFor)(spec.runtime);
     const credentials = this.options.credentials?.(spec);
+    const primed = this.primed?.take(spec, launcher);
     const sandbox = new Sandbox({
       spec,
       logSink: this.options.logSink,
@@ -241,6 +261,7 @@ class ProcessSandboxPool implements LocalSandboxPool {
       onDead: (s) => this.forget(s),
       logger: this.options.logger,
       ...(credentials ? { credentials } : {}),
+      ...(primed ? { primed } : {}),
     });
     this.all.add(sandbox);
     return sandbox;

@@ -12,6 +12,7 @@
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { FrameReader, frameWriter, invokeFrame, type RuntimeMessage } from './runtime-ipc.ts';
 
 /** Largest synchronous response AWS accepts from a runtime (interop.MaxPayloadSize). */
 export const MAX_RESPONSE_PAYLOAD_BYTES = 6291556;
@@ -53,10 +54,18 @@ export interface RuntimeInvocation {
   readonly cognitoIdentity?: string;
 }
 
-/** How the runtime finished an invocation. */
+/**
+ * How the runtime finished an invocation. `rssBytes`: the runtime's own peak resident size,
+ * when its transport reports it (the pipe does; it saves the host a /proc read per invoke).
+ */
 export type RuntimeOutcome =
-  | { readonly kind: 'response'; readonly payload: Buffer }
-  | { readonly kind: 'error'; readonly errorType: string; readonly payload: Buffer };
+  | { readonly kind: 'response'; readonly payload: Buffer; readonly rssBytes?: number }
+  | { readonly kind: 'error'; readonly errorType: string; readonly payload: Buffer; readonly rssBytes?: number };
+
+/** Whoever waits for the next invocation: a parked GET /next, or the runtime's pipe. */
+interface Waiter {
+  deliver(invocation: RuntimeInvocation): void;
+}
 
 export interface RuntimeApiListener {
   /** The runtime asked for its first invocation: initialisation is over. */
@@ -129,8 +138,8 @@ export class RuntimeApiServer {
   /** Open connections (the http server only tracks its own when it listens itself). */
   private readonly sockets = new Set<net.Socket>();
   private stateName: RuntimeState = 'Started';
-  /** A GET /next waiting for an invocation. */
-  private parked: http.ServerResponse | null = null;
+  /** A GET /next (or the pipe) waiting for an invocation. */
+  private parked: Waiter | null = null;
   /** The invocation assigned by the host and not yet answered. */
   private invocation: RuntimeInvocation | null = null;
   private settle: ((outcome: RuntimeOutcome) => void) | null = null;
@@ -202,7 +211,7 @@ export class RuntimeApiServer {
       const parked = this.parked;
       if (parked) {
         this.parked = null;
-        this.deliver(parked, invocation);
+        this.handOut(parked, invocation);
       }
     });
   }
@@ -267,32 +276,56 @@ export class RuntimeApiServer {
 
   /** GET /runtime/invocation/next */
   private next(res: http.ServerResponse): void {
+    const waiter: Waiter = { deliver: (inv) => this.deliver(res, inv) };
+    if (!this.requestNext(waiter, (body) => send(res, 403, body))) return;
+    if (this.parked === waiter) {
+      res.on('close', () => {
+        if (this.parked === waiter) this.parked = null;
+      });
+    }
+  }
+
+  /**
+   * The runtime asks for work: hands out the current invocation, or parks the waiter.
+   * Returns false (after `refuse` with the body) when the state does not allow it.
+   */
+  private requestNext(waiter: Waiter, refuse: (body: Buffer) => void): boolean {
     const from = this.stateName;
     if (from === 'InitError' || from === 'InvocationResponse' || from === 'InvocationErrorResponse') {
-      return send(res, 403, invalidStateBody(from, 'Ready'));
+      refuse(invalidStateBody(from, 'Ready'));
+      return false;
     }
     if (this.parked) {
       // A runtime has one thread asking for work; a second concurrent /next is refused.
-      return send(res, 403, invalidStateBody('Ready', 'Ready'));
+      refuse(invalidStateBody('Ready', 'Ready'));
+      return false;
     }
     this.stateName = 'Ready';
     const invocation = this.invocation;
     if (from === 'Ready' && invocation && this.currentId === invocation.requestId) {
       // Asking again before answering gets the same event again, as in AWS.
-      return this.deliver(res, invocation);
+      this.handOut(waiter, invocation);
+      return true;
     }
     if (from === 'Started') this.events.onReady();
     // onReady may have assigned an invocation synchronously.
     const assigned = this.invocation;
-    if (assigned && this.currentId !== assigned.requestId) return this.deliver(res, assigned);
-    this.parked = res;
-    res.on('close', () => {
-      if (this.parked === res) this.parked = null;
-    });
+    if (assigned && this.currentId !== assigned.requestId) this.handOut(waiter, assigned);
+    else this.parked = waiter;
+    return true;
+  }
+
+  private handOut(waiter: Waiter, inv: RuntimeInvocation): void {
+    this.currentId = inv.requestId;
+    waiter.deliver(inv);
+    const hook = this.onDelivered;
+    if (hook && this.invocation === inv) {
+      this.onDelivered = null;
+      hook();
+    }
   }
 
   private deliver(res: http.ServerResponse, inv: RuntimeInvocation): void {
-    this.currentId = inv.requestId;
     const headers: http.OutgoingHttpHeaders = {
       [RUNTIME_HEADERS.requestId]: inv.requestId,
       [RUNTIME_HEADERS.deadlineMs]: String(inv.deadlineMs),
@@ -305,27 +338,64 @@ export class RuntimeApiServer {
     if (inv.cognitoIdentity) headers[RUNTIME_HEADERS.cognitoIdentity] = headerJson(inv.cognitoIdentity);
     res.writeHead(200, headers);
     res.end(inv.payload);
-    const hook = this.onDelivered;
-    if (hook && this.invocation === inv) {
-      this.onDelivered = null;
-      hook();
-    }
+  }
+
+  /**
+   * Serves the runtime over its pipe (runtime-ipc.ts) besides HTTP. A message the state
+   * does not allow, or bytes that are not frames, call `onViolation`: only a function
+   * writing to the runtime's descriptor gets there, and the host then kills the environment.
+   */
+  attachPipe(socket: net.Socket, handlers: { onViolation(reason: string): void; onMessage?(message: RuntimeMessage): boolean }): void {
+    const write = frameWriter(socket);
+    const waiter: Waiter = { deliver: (inv) => write(invokeFrame(inv)) };
+    const refuse = (body: Buffer) => handlers.onViolation(body.toString('utf8').trim());
+    const reader = new FrameReader((message) => {
+      if (this.closed || handlers.onMessage?.(message)) return;
+      switch (message.t) {
+        case 'next':
+          this.requestNext(waiter, refuse);
+          return;
+        case 'response':
+        case 'error': {
+          const to = message.t === 'response' ? 'InvocationResponse' : 'InvocationErrorResponse';
+          const denied = this.admitAnswer(message.id, to);
+          if (denied) return refuse(denied.body);
+          const rss = message.rss !== undefined ? { rssBytes: message.rss } : {};
+          if (message.t === 'error') {
+            return this.finish({ kind: 'error', errorType: message.errorType, payload: errorPayload(message.payload, message.errorType), ...rss });
+          }
+          if (message.payload) return this.finish({ kind: 'response', payload: message.payload, ...rss });
+          return this.finish(tooLarge(message.size));
+        }
+        case 'init-error':
+          if (this.stateName !== 'Started') return refuse(invalidStateBody(this.stateName, 'InitError'));
+          this.stateName = 'InitError';
+          this.events.onInitError(message.errorType, errorPayload(message.payload, message.errorType));
+          return;
+        case 'assigned':
+          return refuse(Buffer.from('an assignment acknowledgement nobody asked for'));
+      }
+    }, handlers.onViolation);
+    socket.on('data', (chunk: Buffer) => reader.push(chunk));
   }
 
   /** Validates {AwsRequestId} and the state before an answer is read (AwsRequestIDValidator). */
   private admit(id: string, to: RuntimeState, req: http.IncomingMessage, res: http.ServerResponse): boolean {
-    if (id === '' || id !== this.currentId) {
-      req.resume();
-      send(res, 400, INVALID_REQUEST_ID_BODY);
-      return false;
-    }
+    const denied = this.admitAnswer(id, to);
+    if (!denied) return true;
+    req.resume();
+    send(res, denied.status, denied.body);
+    return false;
+  }
+
+  /** null when an answer for `id` may move the runtime to `to` (and moves it); else why not. */
+  private admitAnswer(id: string, to: RuntimeState): { status: number; body: Buffer } | null {
+    if (id === '' || id !== this.currentId) return { status: 400, body: INVALID_REQUEST_ID_BODY };
     if (this.stateName !== 'Ready' || !this.invocation || this.invocation.requestId !== id) {
-      req.resume();
-      send(res, 403, invalidStateBody(this.stateName, to));
-      return false;
+      return { status: 403, body: invalidStateBody(this.stateName, to) };
     }
     this.stateName = to;
-    return true;
+    return null;
   }
 
   private finish(outcome: RuntimeOutcome): void {
@@ -351,16 +421,7 @@ export class RuntimeApiServer {
         this.stateName = 'Ready';
         return;
       }
-      this.finish({
-        kind: 'error',
-        errorType: 'Function.ResponseSizeTooLarge',
-        payload: Buffer.from(
-          JSON.stringify({
-            errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_PAYLOAD_BYTES} bytes).`,
-            errorType: 'Function.ResponseSizeTooLarge',
-          }),
-        ),
-      });
+      this.finish(tooLarge(size));
       send(res, 413, TOO_LARGE_RUNTIME_BODY);
     });
   }
@@ -393,6 +454,20 @@ export class RuntimeApiServer {
       this.events.onInitError(errorType, errorPayload(body, errorType));
     });
   }
+}
+
+/** A response over the limit: the invocation fails with Function.ResponseSizeTooLarge. */
+function tooLarge(size: number): RuntimeOutcome {
+  return {
+    kind: 'error',
+    errorType: 'Function.ResponseSizeTooLarge',
+    payload: Buffer.from(
+      JSON.stringify({
+        errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_PAYLOAD_BYTES} bytes).`,
+        errorType: 'Function.ResponseSizeTooLarge',
+      }),
+    ),
+  };
 }
 
 /** An empty or oversized error body still yields a document naming the error type. */

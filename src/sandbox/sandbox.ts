@@ -6,9 +6,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../util/clock.ts';
 import { Confinement } from './confinement.ts';
+import type { PrimedRuntime } from './primed-runtimes.ts';
 import type { SandboxHost } from './host.ts';
 import { launcherFor, type Launcher } from './launcher.ts';
 import { EnvironmentLog } from './environment-log.ts';
@@ -45,6 +47,8 @@ export interface SandboxOptions {
   readonly logger?: { error(msg: string): void; warn?(msg: string): void };
   /** The execution role's credentials for this environment. */
   readonly credentials?: EnvironmentCredentials;
+  /** A pre-started runtime holding this function's code (primed-runtimes.ts), adopted instead of spawning. */
+  readonly primed?: PrimedRuntime;
 }
 
 /**
@@ -103,6 +107,8 @@ export class Sandbox {
   private cancelInitTimer: () => void = noop;
   private initDurationMs = 0;
   private initReported = false;
+  /** The runtime's own peak resident size, as its pipe reports it with each answer. */
+  private runtimePeakBytes = 0;
   /** An invocation is waiting for this environment to finish starting. */
   private reserved = false;
   private active: Active | null = null;
@@ -182,15 +188,20 @@ export class Sandbox {
   }
 
   private async start(): Promise<void> {
+    const primed = this.options.primed;
     const runtimeApi = await this.api.listen();
-    if (this.disposing) return;
-    const confinement = new Confinement({
-      spec: this.spec,
-      host: this.options.host,
-      id: this.id,
-      onExceeded: (what, usedMB) => this.onExceeded(what, usedMB),
-      logger: this.options.logger,
-    });
+    if (this.disposing) {
+      await primed?.dispose();
+      return;
+    }
+    const onExceeded = (what: 'memory' | 'tmp', usedMB: number) => this.onExceeded(what, usedMB);
+    let confinement: Confinement;
+    if (primed) {
+      confinement = primed.confinement;
+      confinement.reassign(this.spec, onExceeded);
+    } else {
+      confinement = new Confinement({ spec: this.spec, host: this.options.host, id: this.id, onExceeded, logger: this.options.logger });
+    }
     this.confinement = confinement;
     const launcher = this.options.launcher ?? launcherFor(this.spec.runtime);
     const plan = launcher(this.spec, {
@@ -203,7 +214,14 @@ export class Sandbox {
       ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
     });
     this.spawnedAt = performance.now();
-    const child = confinement.spawn(plan);
+    let child: ChildProcess;
+    if (primed) {
+      // Already running: it loads the handler once it has the function's variables and folder.
+      child = primed.child;
+      primed.assign(plan);
+    } else {
+      child = confinement.spawn(plan);
+    }
     this.child = child;
     this.cancelInitTimer = this.clock.setTimeout(
       () => this.settleInit({ kind: 'timeout' }),
@@ -217,7 +235,17 @@ export class Sandbox {
     });
     child.on('exit', (code, signal) => this.onExit(code, signal));
     child.stdin?.on('error', () => {});
+    if (plan.pipe && child.stdio[3]) {
+      this.api.attachPipe(child.stdio[3] as Socket, {
+        onViolation: (reason) => {
+          this.options.logger?.error(`sandbox: ${this.spec.functionName} (${this.logStreamName}) broke the runtime pipe (${reason}): the environment is stopped`);
+          this.kill();
+        },
+      });
+    }
     this.log.attach(child);
+    // A primed runtime may have died between being taken and now.
+    if (child.exitCode !== null || child.signalCode !== null) this.onExit(child.exitCode, child.signalCode);
   }
 
   /** The watchdog found the environment over its MemorySize (or its /tmp folder over its size). */
@@ -312,6 +340,7 @@ export class Sandbox {
   private onOutcome(active: Active, outcome: RuntimeOutcome): void {
     if (active.done) return;
     active.done = true;
+    if (outcome.rssBytes !== undefined && outcome.rssBytes > this.runtimePeakBytes) this.runtimePeakBytes = outcome.rssBytes;
     active.cancelTimer();
     const durationMs = performance.now() - active.t0;
     // Output written before the response was posted is already in the pipes: let this
@@ -439,12 +468,17 @@ export class Sandbox {
     reportInit = true,
   ): InvokeResult {
     const { requestId } = active.request;
-    // Killed for its memory, an environment used all of it, as Lambda reports then.
-    const maxMemoryUsedMB = this.outOfMemory
+    // Killed for its memory, an environment used all of it, as Lambda reports then. A live
+    // runtime that reports its own peak spares a /proc read: the watchdog's samples cover
+    // the rest of the environment's processes.
+    const killedForMemory = this.confinement?.memory.exceededBy === 'memory' || (this.exitInfo !== null && this.outOfMemory);
+    const maxMemoryUsedMB = killedForMemory
       ? this.spec.memorySize
-      : this.exitInfo === null
-        ? this.readMemory()
-        : this.lastMemoryMB;
+      : this.exitInfo !== null
+        ? this.lastMemoryMB
+        : this.runtimePeakBytes > 0
+          ? Math.max(this.lastMemoryMB, Math.ceil(this.runtimePeakBytes / MB))
+          : this.readMemory();
     // Provisioned environments were initialised ahead of time: no invocation pays for it.
     const initDurationMs =
       this.initReported || this.options.initializationType === 'provisioned-concurrency' ? undefined : this.initDurationMs;
@@ -515,6 +549,8 @@ export class Sandbox {
     return this.disposing;
   }
 }
+
+const MB = 1024 * 1024;
 
 function noop(): void {}
 

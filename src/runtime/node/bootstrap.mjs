@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import util from 'node:util';
 import { createRequire } from 'node:module';
@@ -20,6 +21,18 @@ const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
 const AWS_RUNTIME_ENTRY = '/var/runtime/index.mjs';
 const SELF_PATH = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
+/**
+ * Started with `--pipe` by the Nimbus host: the Runtime API's exchanges travel as frames on
+ * fd 3 (src/sandbox/runtime-ipc.ts) rather than HTTP. The flag is taken out of argv, so the
+ * function sees the argv AWS's runtime has.
+ */
+const PIPE_FD = process.argv[2] === '--pipe' ? 3 : -1;
+/**
+ * `--primed`: started ahead of any function (src/sandbox/primed-runtimes.ts). It warms up,
+ * waits on the pipe for its function's variables and folder, then runs as any runtime.
+ */
+const PRIMED = PIPE_FD >= 0 && process.argv[3] === '--primed';
+if (PIPE_FD >= 0) process.argv.splice(2, PRIMED ? 2 : 1);
 
 // ---------------------------------------------------------------------------
 // Errors (names and texts as AWS's runtime reports them)
@@ -190,14 +203,14 @@ function logJson(level, params) {
   writeOut(line.replace(/\n/g, '\r') + '\n');
 }
 
-const jsonFormat = process.env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
+let jsonFormat = false;
 
 /** Logs an error the way the runtime itself does ("Invoke Error", "Uncaught Exception"). @type {(msg: string, err: unknown) => void} */
-const logError = jsonFormat
-  ? (_msg, err) => console.error(intoError(err))
-  : (msg, err) => console.error(msg, toFormatted(intoError(err)));
+const logError = (msg, err) => (jsonFormat ? console.error(intoError(err)) : console.error(msg, toFormatted(intoError(err))));
 
+/** console.* in the function's LogFormat and level (read again when a primed runtime gets its function). */
 function patchConsole() {
+  jsonFormat = process.env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
   const log = jsonFormat ? logJson : logText;
   const min = LEVELS[/** @type {keyof typeof LEVELS} */ (process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase() ?? '')] ?? LEVELS.TRACE;
   const nop = () => {};
@@ -272,7 +285,7 @@ function serialize(body) {
   }
 }
 
-const client = {
+const httpClient = {
   async nextInvocation() {
     const res = await request('GET', `${API_VERSION}/runtime/invocation/next`, {}, undefined);
     if (res.status !== 200) fatalConnectionError(`GET /runtime/invocation/next answered ${res.status}: ${res.body}`);
@@ -303,6 +316,133 @@ const client = {
     );
   },
 };
+
+// ---------------------------------------------------------------------------
+// The pipe client: the same four calls as frames on fd 3. Writes are synchronous, so a
+// frame is wholly sent before a following process.exit; the socket only reads, and is
+// unref'd except while waiting for the next invocation (the beforeExit semantics again).
+
+/** @param {object} meta @param {Buffer} [payload] */
+function frame(meta, payload) {
+  const json = Buffer.from(JSON.stringify(meta), 'utf8');
+  const body = payload ?? Buffer.alloc(0);
+  const out = Buffer.allocUnsafe(8 + json.length + body.length);
+  out.writeUInt32BE(json.length, 0);
+  out.writeUInt32BE(body.length, 4);
+  json.copy(out, 8);
+  body.copy(out, 8 + json.length);
+  return out;
+}
+
+/** @param {Buffer} buf */
+function writePipe(buf) {
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(PIPE_FD, buf, off, buf.length - off);
+    } catch (e) {
+      const code = /** @type {NodeJS.ErrnoException} */ (e).code;
+      if (code === 'EAGAIN') Atomics.wait(sleepCell, 0, 0, 1);
+      else process.exit(0); // the host is gone
+    }
+  }
+}
+
+/** Our peak resident size, sent with each answer (the host's Max Memory Used). */
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
+
+function pipeClient() {
+  const socket = new net.Socket({ fd: PIPE_FD, readable: true, writable: false });
+  socket.on('error', () => process.exit(0));
+  socket.on('end', () => process.exit(0));
+  socket.unref();
+  /** @type {Array<{ meta: any, payload: Buffer }>} */
+  const inbox = [];
+  /** @type {((f: { meta: any, payload: Buffer }) => void) | null} */
+  let waiting = null;
+  /** @type {Record<string, (f: { meta: any, payload: Buffer }) => void>} */
+  const handlers = {};
+  let buffered = Buffer.alloc(0);
+  socket.on('data', (chunk) => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 8) {
+      const metaLength = buffered.readUInt32BE(0);
+      const payloadLength = buffered.readUInt32BE(4);
+      const end = 8 + metaLength + payloadLength;
+      if (buffered.length < end) break;
+      const f = { meta: JSON.parse(buffered.toString('utf8', 8, 8 + metaLength)), payload: buffered.subarray(8 + metaLength, end) };
+      buffered = buffered.subarray(end);
+      const handler = handlers[f.meta.t];
+      if (handler) handler(f);
+      else if (waiting) {
+        const w = waiting;
+        waiting = null;
+        socket.unref();
+        w(f);
+      } else inbox.push(f);
+    }
+  });
+  /** @param {string} type @param {string} errorType @param {string | undefined} id @param {unknown} error */
+  const postError = (type, errorType, id, error) =>
+    writePipe(frame({ t: type, id, errorType: headerSafe(errorType), rss: peakRss() }, Buffer.from(serialize(error))));
+  return {
+    /** Frames of other types (the pool's assignment) go to their own handler. @param {string} type @param {(f: { meta: any, payload: Buffer }) => void} fn */
+    on(type, fn) {
+      handlers[type] = fn;
+    },
+    ref() {
+      socket.ref();
+    },
+    unref() {
+      socket.unref();
+    },
+    /** @returns {Promise<{ body: Buffer, headers: http.IncomingHttpHeaders }>} */
+    nextInvocation() {
+      writePipe(frame({ t: 'next' }));
+      return new Promise((resolve) => {
+        /** @param {{ meta: any, payload: Buffer }} f */
+        const take = ({ meta, payload }) => {
+          /** @type {http.IncomingHttpHeaders} */
+          const headers = {
+            'lambda-runtime-aws-request-id': meta.id,
+            'lambda-runtime-deadline-ms': String(meta.deadline),
+            'lambda-runtime-invoked-function-arn': meta.arn,
+          };
+          if (meta.trace) headers['lambda-runtime-trace-id'] = meta.trace;
+          if (meta.cc) headers['lambda-runtime-client-context'] = meta.cc;
+          if (meta.ci) headers['lambda-runtime-cognito-identity'] = meta.ci;
+          resolve({ body: payload, headers });
+        };
+        const queued = inbox.shift();
+        if (queued) take(queued);
+        else {
+          waiting = take;
+          socket.ref();
+        }
+      });
+    },
+    /** @param {unknown} result @param {string} id @param {() => void} callback */
+    postInvocationResponse(result, id, callback) {
+      writePipe(frame({ t: 'response', id, rss: peakRss() }, Buffer.from(serialize(result), 'utf8')));
+      callback();
+    },
+    /** @param {unknown} error @param {string} id @param {() => void} callback */
+    postInvocationError(error, id, callback) {
+      const response = toRapidResponse(error);
+      postError('error', response.errorType, id, response);
+      callback();
+    },
+    /** @param {unknown} error @param {() => void} callback */
+    postInitError(error, callback) {
+      const response = toRapidResponse(error);
+      postError('init-error', response.errorType, undefined, response);
+      callback();
+    },
+  };
+}
+
+const pipe = PIPE_FD >= 0 ? pipeClient() : null;
+const client = pipe ?? httpClient;
 
 // ---------------------------------------------------------------------------
 // Loading the handler, as AWS's UserFunction does.
@@ -551,6 +691,45 @@ function runtime(handler, isAsync) {
   scheduleIteration();
 }
 
+/**
+ * A primed runtime warms the paths a first invocation takes (the CommonJS and ESM loaders,
+ * the context, JSON both ways, a frame), says it is ready, and waits for its function.
+ * @param {NonNullable<typeof pipe>} channel
+ */
+function awaitFunction(channel) {
+  require('./prime.cjs');
+  const warm = import('./prime.mjs');
+  const { context } = buildCallbackContext('prime', NO_OP);
+  attachEnvironmentData(context, { 'lambda-runtime-deadline-ms': String(Date.now()) }, 'prime');
+  frame({ t: 'prime' }, Buffer.from(serialize(JSON.parse('{"prime":true}'))));
+  return warm.then(
+    () =>
+      new Promise((resolve) => {
+        channel.on('assign', ({ meta }) => {
+          channel.unref();
+          takeEnvironment(meta.env, meta.unset, meta.cwd);
+          resolve(undefined);
+        });
+        channel.ref();
+        writePipe(frame({ t: 'next' }));
+      }),
+  );
+}
+
+/**
+ * The function's environment variables (in place of the ones the runtime was started with,
+ * `unset`), its folder, and what depends on them: the module search path (NODE_PATH) and
+ * the log format.
+ * @param {Record<string, string>} env @param {string[]} unset @param {string} cwd
+ */
+function takeEnvironment(env, unset, cwd) {
+  for (const key of unset) delete process.env[key];
+  Object.assign(process.env, env);
+  process.chdir(cwd);
+  /** @type {any} */ (require('node:module')).Module._initPaths();
+  patchConsole();
+}
+
 /** The host holds our stdin open; its end means the host is gone. */
 function watchParent() {
   let st;
@@ -584,7 +763,8 @@ async function main() {
   });
   process.on('beforeExit', () => beforeExit());
 
-  if (!process.env.AWS_LAMBDA_RUNTIME_API) {
+  if (PRIMED && pipe) await awaitFunction(pipe);
+  if (!pipe && !process.env.AWS_LAMBDA_RUNTIME_API) {
     writeOut('AWS_LAMBDA_RUNTIME_API is not set\n');
     process.exit(1);
   }
