@@ -22,6 +22,7 @@ import path from 'node:path';
 import { Confinement } from './confinement.ts';
 import type { SandboxHost } from './host.ts';
 import { nodeLauncher, type Launcher, type LaunchPlan } from './launcher.ts';
+import { RuntimeApiServer } from './runtime-api.ts';
 import { encodeFrame, FrameReader } from './runtime-ipc.ts';
 import type { FunctionSpec } from './types.ts';
 
@@ -56,12 +57,16 @@ interface Entry {
 /** One pre-started runtime: its process, pipe and confinement, handed whole to a Sandbox. */
 export class PrimedRuntime {
   ready = false;
+  /** host:port of its Runtime API server, once listening (AWS_LAMBDA_RUNTIME_API). */
+  runtimeApi = '';
   private readonly drain = () => {};
   private detachReader: (() => void) | null = null;
 
   constructor(
     readonly child: ChildProcess,
     readonly confinement: Confinement,
+    /** Its Runtime API server (HTTP), listening ahead like the process; the adopting environment rebinds it. */
+    readonly api: RuntimeApiServer,
     /** The runtime's first working folder; under bubblewrap bound at /var/task and filled with links on assignment. */
     readonly slotDir: string,
     readonly linksCode: boolean,
@@ -115,6 +120,7 @@ export class PrimedRuntime {
       await new Promise((resolve) => this.child.once('exit', resolve));
     }
     await this.confinement.dispose();
+    await this.api.close();
   }
 }
 
@@ -223,7 +229,9 @@ export class PrimedRuntimes {
         ...(host.runtimeModules ? { runtimeModules: host.runtimeModules } : {}),
       });
       const child = confinement.spawn({ ...plan, args: [...plan.args, '--primed'] });
-      runtime = owned.runtime = new PrimedRuntime(child, confinement, slotDir, host.bwrap !== null, plan.env);
+      const held = confinement;
+      const api = new RuntimeApiServer({ onReady: () => {}, onInitError: () => {}, admit: (socket) => held.holds(socket) });
+      runtime = owned.runtime = new PrimedRuntime(child, confinement, api, slotDir, host.bwrap !== null, plan.env);
     } catch (error) {
       this.options.logger?.error(`sandbox: cannot start a primed runtime: ${String(error)}`);
       void confinement?.dispose();
@@ -232,6 +240,22 @@ export class PrimedRuntimes {
       return false;
     }
     this.starting.add(runtime);
+    let asked = false;
+    /** Waiting once the runtime asked for work and its Runtime API listens. */
+    const readyIfBoth = () => {
+      if (!asked || !runtime.runtimeApi || !this.starting.has(runtime)) return;
+      runtime.ready = true;
+      this.failedStarts = 0;
+      this.starting.delete(runtime);
+      this.waiting.push(runtime);
+    };
+    runtime.api.listen().then(
+      (address) => {
+        runtime.runtimeApi = address;
+        readyIfBoth();
+      },
+      (error: unknown) => lost(`its Runtime API cannot listen: ${String(error)}`),
+    );
     const lost = (why: string) => {
       const wasReady = runtime.ready;
       runtime.ready = false;
@@ -249,11 +273,9 @@ export class PrimedRuntimes {
     runtime.listen(
       new FrameReader(
         (message) => {
-          if (message.t !== 'next' || runtime.ready) return lost(`unexpected ${message.t} frame`);
-          runtime.ready = true;
-          this.failedStarts = 0;
-          this.starting.delete(runtime);
-          this.waiting.push(runtime);
+          if (message.t !== 'next' || asked) return lost(`unexpected ${message.t} frame`);
+          asked = true;
+          readyIfBoth();
         },
         (reason) => lost(reason),
       ),

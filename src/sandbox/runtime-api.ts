@@ -148,7 +148,7 @@ export class RuntimeApiServer {
   private currentId = '';
   private closed = false;
 
-  constructor(private readonly events: RuntimeApiListener) {
+  constructor(private events: RuntimeApiListener) {
     this.server = http.createServer(
       { noDelay: true, keepAlive: true, requestTimeout: 0, headersTimeout: 0 },
       (req, res) => this.route(req, res),
@@ -158,6 +158,11 @@ export class RuntimeApiServer {
     this.server.timeout = 0;
     // Sockets start paused, so nothing is parsed before admit() has decided.
     this.listener = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  /** Hands the server to another listener (a primed runtime's, to the environment that adopts it). */
+  rebind(events: RuntimeApiListener): void {
+    this.events = events;
   }
 
   /** Listens on a fresh loopback port; returns the value for AWS_LAMBDA_RUNTIME_API. */
@@ -362,10 +367,13 @@ export class RuntimeApiServer {
           if (denied) return refuse(denied.body);
           const rss = message.rss !== undefined ? { rssBytes: message.rss } : {};
           if (message.t === 'error') {
-            return this.finish({ kind: 'error', errorType: message.errorType, payload: errorPayload(message.payload, message.errorType), ...rss });
-          }
-          if (message.payload) return this.finish({ kind: 'response', payload: message.payload, ...rss });
-          return this.finish(tooLarge(message.size));
+            this.finish({ kind: 'error', errorType: message.errorType, payload: errorPayload(message.payload, message.errorType), ...rss });
+          } else if (message.payload) this.finish({ kind: 'response', payload: message.payload, ...rss });
+          else this.finish(tooLarge(message.size));
+          // On the pipe an answer also asks for the next event (one frame less each way per
+          // invocation), unless the runtime is about to exit: an event handed to it would be lost.
+          if (message.next) this.requestNext(waiter, refuse);
+          return;
         }
         case 'init-error':
           if (this.stateName !== 'Started') return refuse(invalidStateBody(this.stateName, 'InitError'));

@@ -25,7 +25,7 @@ import {
   timeoutText,
   type ReportFields,
 } from './log-lines.ts';
-import { RuntimeApiServer, type RuntimeOutcome } from './runtime-api.ts';
+import { RuntimeApiServer, type RuntimeApiListener, type RuntimeOutcome } from './runtime-api.ts';
 import type { EnvironmentCredentials, FunctionSpec, InvokeRequest, InvokeResult, LogSink } from './types.ts';
 
 /** Lambda's init phase limit for on-demand environments. */
@@ -145,7 +145,7 @@ export class Sandbox {
       logger: options.logger,
       currentTail: () => this.active?.tail ?? null,
     });
-    this.api = new RuntimeApiServer({
+    const events: RuntimeApiListener = {
       onReady: () => this.settleInit({ kind: 'ready' }),
       onInitError: (errorType, payload) => this.settleInit({ kind: 'init-error', errorType, payload }),
       // Only this environment's own processes may talk to its Runtime API.
@@ -154,7 +154,10 @@ export class Sandbox {
         (options.logger?.warn ?? options.logger?.error)?.(
           `sandbox: refused a Runtime API connection from 127.0.0.1:${socket.remotePort} that no process of ${this.spec.functionName} (${this.logStreamName}) holds`,
         ),
-    });
+    };
+    // A primed runtime comes with its Runtime API server already listening.
+    this.api = options.primed?.api ?? new RuntimeApiServer(events);
+    this.api.rebind(events);
     const init = new Promise<InitOutcome>((resolve) => (this.resolveInit = resolve));
     this.ready = init.then(() => undefined);
     this.start().catch((error: NodeJS.ErrnoException) =>
@@ -189,7 +192,7 @@ export class Sandbox {
 
   private async start(): Promise<void> {
     const primed = this.options.primed;
-    const runtimeApi = await this.api.listen();
+    const runtimeApi = primed ? primed.runtimeApi : await this.api.listen();
     if (this.disposing) {
       await primed?.dispose();
       return;

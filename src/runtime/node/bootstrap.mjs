@@ -8,10 +8,11 @@
  * same log line format.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import util from 'node:util';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -26,6 +27,31 @@ const require = createRequire(import.meta.url);
  * fd 3 (src/sandbox/runtime-ipc.ts) rather than HTTP. The flag is taken out of argv, so the
  * function sees the argv AWS's runtime has.
  */
+/**
+ * The young generation keeps its initial size (2 MB) instead of growing to 32 MB under a
+ * steady stream of invocations, pages an idle environment would otherwise hold dirty for
+ * good (AWS bounds it too, with --max-semi-space-size; a start flag here would cost the
+ * startup snapshot's code cache on every cold start, so it is set at run time).
+ */
+v8.setFlagsFromString('--semi-space-growth-factor=1');
+/**
+ * Once an environment has waited a second for its next event the runtime collects and
+ * compacts the heap, so an idle environment gives back the pages its invocations left
+ * dirty. The collector comes from a throwaway context (gc is only installed in contexts
+ * made after the flag), which that collection frees again; compaction is on for that
+ * collection only.
+ */
+const IDLE_COLLECT_MS = 1000;
+function collectGarbage() {
+  v8.setFlagsFromString('--expose-gc');
+  v8.setFlagsFromString('--compact-on-every-full-gc');
+  try {
+    vm.runInNewContext('gc')();
+  } finally {
+    v8.setFlagsFromString('--no-compact-on-every-full-gc');
+  }
+}
+
 const PIPE_FD = process.argv[2] === '--pipe' ? 3 : -1;
 /**
  * `--primed`: started ahead of any function (src/sandbox/primed-runtimes.ts). It warms up,
@@ -234,7 +260,10 @@ const api = process.env.AWS_LAMBDA_RUNTIME_API ?? '';
 const sep = api.lastIndexOf(':');
 const apiHost = sep > 0 ? api.slice(0, sep) : api;
 const apiPort = sep > 0 ? Number.parseInt(api.slice(sep + 1), 10) : 80;
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+/** node:http, loaded only by a runtime that speaks HTTP (the pipe needs none of it: memory and start time). @type {typeof import('node:http') | null} */
+let http = null;
+/** @type {import('node:http').Agent | null} */
+let agent = null;
 
 /** @param {unknown} err */
 function fatalConnectionError(err) {
@@ -245,10 +274,12 @@ function fatalConnectionError(err) {
 /**
  * @param {string} method @param {string} urlPath @param {Record<string, string | number>} headers
  * @param {string | undefined} body
- * @returns {Promise<{ status: number, headers: http.IncomingHttpHeaders, body: Buffer }>}
+ * @returns {Promise<{ status: number, headers: import('node:http').IncomingHttpHeaders, body: Buffer }>}
  */
 function request(method, urlPath, headers, body) {
   return new Promise((resolve) => {
+    http ??= /** @type {typeof import('node:http')} */ (require('node:http'));
+    agent ??= new http.Agent({ keepAlive: true, maxSockets: 1 });
     const req = http.request(
       { host: apiHost, port: apiPort, method, path: urlPath, headers, agent },
       (res) => {
@@ -356,6 +387,8 @@ function pipeClient() {
   socket.on('error', () => process.exit(0));
   socket.on('end', () => process.exit(0));
   socket.unref();
+  /** Armed while waiting for an event; it never holds the process (the socket does, while waiting). @type {NodeJS.Timeout | undefined} */
+  let idle;
   /** @type {Array<{ meta: any, payload: Buffer }>} */
   const inbox = [];
   /** @type {((f: { meta: any, payload: Buffer }) => void) | null} */
@@ -378,13 +411,19 @@ function pipeClient() {
         const w = waiting;
         waiting = null;
         socket.unref();
+        clearTimeout(idle);
         w(f);
       } else inbox.push(f);
     }
   });
-  /** @param {string} type @param {string} errorType @param {string | undefined} id @param {unknown} error */
-  const postError = (type, errorType, id, error) =>
-    writePipe(frame({ t: type, id, errorType: headerSafe(errorType), rss: peakRss() }, Buffer.from(serialize(error))));
+  /** Only the first request is a frame: every answer also asks for the next event (runtime-ipc.ts). */
+  let asked = false;
+  /** @param {string} type @param {string} errorType @param {string | undefined} id @param {unknown} error @param {boolean} next */
+  const postError = (type, errorType, id, error, next) => {
+    writePipe(frame({ t: type, id, errorType: headerSafe(errorType), rss: peakRss(), next }, Buffer.from(serialize(error))));
+    // Still running after all (process.exit replaced?): the next request must be a frame again.
+    if (!next) asked = false;
+  };
   return {
     /** Frames of other types (the pool's assignment) go to their own handler. @param {string} type @param {(f: { meta: any, payload: Buffer }) => void} fn */
     on(type, fn) {
@@ -396,13 +435,14 @@ function pipeClient() {
     unref() {
       socket.unref();
     },
-    /** @returns {Promise<{ body: Buffer, headers: http.IncomingHttpHeaders }>} */
+    /** @returns {Promise<{ body: Buffer, headers: import('node:http').IncomingHttpHeaders }>} */
     nextInvocation() {
-      writePipe(frame({ t: 'next' }));
+      if (!asked) writePipe(frame({ t: 'next' }));
+      asked = true;
       return new Promise((resolve) => {
         /** @param {{ meta: any, payload: Buffer }} f */
         const take = ({ meta, payload }) => {
-          /** @type {http.IncomingHttpHeaders} */
+          /** @type {import('node:http').IncomingHttpHeaders} */
           const headers = {
             'lambda-runtime-aws-request-id': meta.id,
             'lambda-runtime-deadline-ms': String(meta.deadline),
@@ -418,30 +458,43 @@ function pipeClient() {
         else {
           waiting = take;
           socket.ref();
+          idle = setTimeout(collectGarbage, IDLE_COLLECT_MS);
+          idle.unref();
         }
       });
     },
     /** @param {unknown} result @param {string} id @param {() => void} callback */
     postInvocationResponse(result, id, callback) {
-      writePipe(frame({ t: 'response', id, rss: peakRss() }, Buffer.from(serialize(result), 'utf8')));
+      const next = !exiting.has(callback);
+      writePipe(frame({ t: 'response', id, rss: peakRss(), next }, Buffer.from(serialize(result), 'utf8')));
+      if (!next) asked = false;
       callback();
     },
     /** @param {unknown} error @param {string} id @param {() => void} callback */
     postInvocationError(error, id, callback) {
       const response = toRapidResponse(error);
-      postError('error', response.errorType, id, response);
+      postError('error', response.errorType, id, response, !exiting.has(callback));
       callback();
     },
     /** @param {unknown} error @param {() => void} callback */
     postInitError(error, callback) {
       const response = toRapidResponse(error);
-      postError('init-error', response.errorType, undefined, response);
+      postError('init-error', response.errorType, undefined, response, false);
       callback();
     },
   };
 }
 
+/**
+ * @typedef {{
+ *   nextInvocation(): Promise<{ body: Buffer, headers: import('node:http').IncomingHttpHeaders }>,
+ *   postInvocationResponse(result: unknown, id: string, callback: () => void): void,
+ *   postInvocationError(error: unknown, id: string, callback: () => void): void,
+ *   postInitError(error: unknown, callback: () => void): void,
+ * }} RuntimeClient
+ */
 const pipe = PIPE_FD >= 0 ? pipeClient() : null;
+/** @type {RuntimeClient} */
 const client = pipe ?? httpClient;
 
 // ---------------------------------------------------------------------------
@@ -541,6 +594,15 @@ const NO_OP = () => {};
 /** The single beforeExit action of the current invocation. */
 let beforeExit = NO_OP;
 
+/** Callbacks that end the process after an answer: the pipe then does not ask for another event. */
+const exiting = new WeakSet();
+/** @param {number} code */
+function exitWith(code) {
+  const exit = () => process.exit(code);
+  exiting.add(exit);
+  return exit;
+}
+
 /** @type {{ uncaughtException: (e: unknown) => void, unhandledRejection: (e: unknown) => void }} */
 const errorCallbacks = {
   uncaughtException: (error) => client.postInitError(error, () => process.exit(129)),
@@ -550,13 +612,13 @@ const errorCallbacks = {
 /**
  * The callback, the succeed/fail/done part of the context, and a function that marks
  * the invocation as completed; only the first call of any of them counts.
- * @param {string} id @param {() => void} scheduleNext
+ * @param {string} id @param {() => void} scheduleNext @param {RuntimeClient} [rt]
  */
-function buildCallbackContext(id, scheduleNext) {
+function buildCallbackContext(id, scheduleNext, rt = client) {
   /** @param {unknown} err @param {() => void} cb */
   const postError = (err, cb) => {
     logError('Invoke Error', err);
-    client.postInvocationError(err, id, cb);
+    rt.postInvocationError(err, id, cb);
   };
   let completed = false;
   /** @param {unknown} result @param {() => void} cb */
@@ -566,7 +628,7 @@ function buildCallbackContext(id, scheduleNext) {
       return;
     }
     completed = true;
-    client.postInvocationResponse(result, id, cb);
+    rt.postInvocationResponse(result, id, cb);
   };
   let waitForEmptyEventLoop = true;
 
@@ -619,7 +681,7 @@ function parseJsonHeader(json, name) {
   }
 }
 
-/** @param {object} callbackContext @param {http.IncomingHttpHeaders} headers @param {string} id */
+/** @param {object} callbackContext @param {import('node:http').IncomingHttpHeaders} headers @param {string} id */
 function attachEnvironmentData(callbackContext, headers, id) {
   const trace = headers['lambda-runtime-trace-id'];
   if (trace) process.env._X_AMZN_TRACE_ID = String(trace);
@@ -649,8 +711,8 @@ function isPromise(obj) {
   return obj && obj.then && typeof obj.then === 'function';
 }
 
-/** @param {Function} handler @param {boolean} isAsync */
-function runtime(handler, isAsync) {
+/** @param {Function} handler @param {boolean} isAsync @param {RuntimeClient} [rt] */
+function runtime(handler, isAsync, rt = client) {
   const scheduleIteration = () => {
     setImmediate(() => {
       handleOnce().then(NO_OP, (err) => {
@@ -661,13 +723,13 @@ function runtime(handler, isAsync) {
   };
 
   async function handleOnce() {
-    const { body, headers } = await client.nextInvocation();
+    const { body, headers } = await rt.nextInvocation();
     const id = String(headers['lambda-runtime-aws-request-id']);
     currentRequestId = id;
-    const { callback, context, markCompleted } = buildCallbackContext(id, scheduleIteration);
+    const { callback, context, markCompleted } = buildCallbackContext(id, scheduleIteration, rt);
     try {
-      errorCallbacks.uncaughtException = (error) => client.postInvocationError(error, id, () => process.exit(129));
-      errorCallbacks.unhandledRejection = (error) => client.postInvocationError(error, id, () => process.exit(128));
+      errorCallbacks.uncaughtException = (error) => rt.postInvocationError(error, id, exitWith(129));
+      errorCallbacks.unhandledRejection = (error) => rt.postInvocationError(error, id, exitWith(128));
       // Fires when the loop empties and nothing else reported: an async handler whose
       // promise can never settle fails; a sync one that never called back answers null.
       beforeExit = () => {
@@ -676,9 +738,9 @@ function runtime(handler, isAsync) {
         if (isAsync) {
           const err = new NodeJsExit();
           logError('Invoke Error', err);
-          client.postInvocationError(err, id, scheduleIteration);
+          rt.postInvocationError(err, id, scheduleIteration);
         } else {
-          client.postInvocationResponse(null, id, scheduleIteration);
+          rt.postInvocationResponse(null, id, scheduleIteration);
         }
       };
       const result = handler(JSON.parse(body.toString('utf8')), attachEnvironmentData(context, headers, id), callback);
@@ -697,14 +759,11 @@ function runtime(handler, isAsync) {
  * @param {NonNullable<typeof pipe>} channel
  */
 function awaitFunction(channel) {
-  require('./prime.cjs');
-  const warm = import('./prime.mjs');
-  const { context } = buildCallbackContext('prime', NO_OP);
-  attachEnvironmentData(context, { 'lambda-runtime-deadline-ms': String(Date.now()) }, 'prime');
-  frame({ t: 'prime' }, Buffer.from(serialize(JSON.parse('{"prime":true}'))));
-  return warm.then(
-    () =>
-      new Promise((resolve) => {
+  return import('./prime.mjs')
+    .then(rehearse)
+    .then(
+      () =>
+        new Promise((resolve) => {
         channel.on('assign', ({ meta }) => {
           channel.unref();
           takeEnvironment(meta.env, meta.unset, meta.cwd);
@@ -713,7 +772,39 @@ function awaitFunction(channel) {
         channel.ref();
         writePipe(frame({ t: 'next' }));
       }),
-  );
+    );
+}
+
+/**
+ * One whole invocation of prime.cjs's no-op handler through the invoke loop, against a
+ * client that answers nobody, so the first real invocation finds the loop compiled. Leaves
+ * the runtime as it found it.
+ */
+function rehearse() {
+  const initCallbacks = { ...errorCallbacks };
+  return new Promise((resolve) => {
+    const done = () => {
+      Object.assign(errorCallbacks, initCallbacks);
+      beforeExit = NO_OP;
+      currentRequestId = undefined;
+      resolve(undefined);
+    };
+    /** @type {RuntimeClient} */
+    const rehearsal = {
+      nextInvocation: () =>
+        Promise.resolve({
+          body: Buffer.from('{}'),
+          headers: { 'lambda-runtime-aws-request-id': 'prime', 'lambda-runtime-deadline-ms': String(Date.now() + 1000), 'lambda-runtime-invoked-function-arn': '' },
+        }),
+      postInvocationResponse: (result) => {
+        frame({ t: 'response', id: 'prime', rss: peakRss(), next: true }, Buffer.from(serialize(result), 'utf8'));
+        done();
+      },
+      postInvocationError: done,
+      postInitError: done,
+    };
+    runtime(require('./prime.cjs').handler, true, rehearsal);
+  });
 }
 
 /**
