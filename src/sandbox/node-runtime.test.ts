@@ -101,6 +101,17 @@ describe('handler errors', () => {
     await waitFor(() => environmentsOf(spec.functionName).length === 0, 3000, 'the environment to go');
   });
 
+  it('runs an invocation sent right after an uncaught exception in a fresh environment, never in the exiting one', async () => {
+    const spec = makeSpec('errors', 'index.crashOrOk', { functionName: 'uncaught-then-ok' });
+    for (let i = 0; i < 3; i++) {
+      assertUnhandled(await pool.invoke(spec, makeRequest(spec, { crash: true })), 'Error', 'thrown from a timer');
+      // At once: the environment that crashed may still look idle to the pool.
+      const next = await pool.invoke(spec, makeRequest(spec));
+      assert.equal(next.functionError, undefined, next.payload.toString());
+      assert.equal(next.payload.toString(), '"ok"');
+    }
+  });
+
   it('fails an async handler whose promise can never settle with Runtime.NodeJsExit', async () => {
     const { result } = await run(makeSpec('errors', 'index.neverSettles'));
     assertUnhandled(result, 'Runtime.NodeJsExit', /detected an unexpected Node\.js exit code/);

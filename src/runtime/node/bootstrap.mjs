@@ -759,8 +759,14 @@ function runtime(handler, isAsync, rt = client) {
  * @param {NonNullable<typeof pipe>} channel
  */
 function awaitFunction(channel) {
-  return import('./prime.mjs')
-    .then(rehearse)
+  // The handler loader's whole path once (an ES module, as prime.mjs is found before prime.cjs),
+  // the CommonJS loader, and the module search path's set-up.
+  return loadHandler(path.dirname(SELF_PATH), 'prime.handler')
+    .then((handler) => {
+      require('./prime.cjs');
+      /** @type {any} */ (require('node:module')).Module._initPaths();
+      return rehearse(handler);
+    })
     .then(
       () =>
         new Promise((resolve) => {
@@ -780,7 +786,8 @@ function awaitFunction(channel) {
  * client that answers nobody, so the first real invocation finds the loop compiled. Leaves
  * the runtime as it found it.
  */
-function rehearse() {
+/** @param {Function} handler */
+function rehearse(handler) {
   const initCallbacks = { ...errorCallbacks };
   return new Promise((resolve) => {
     const done = () => {
@@ -803,7 +810,7 @@ function rehearse() {
       postInvocationError: done,
       postInitError: done,
     };
-    runtime(require('./prime.cjs').handler, true, rehearsal);
+    runtime(handler, true, rehearsal);
   });
 }
 

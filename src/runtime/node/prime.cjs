@@ -1,4 +1,4 @@
-// Loaded by a primed runtime before it has a function: its handler rehearses one invocation,
-// so the CommonJS loader and the invoke loop are warm when the function's handler loads and runs.
+// Required by a primed runtime before it has a function (bootstrap.mjs), so the CommonJS
+// loader is warm when a CommonJS handler loads.
 'use strict';
-exports.handler = async () => ({});
+module.exports = {};
