@@ -23,7 +23,7 @@ describe('FrameReader', () => {
       for (let i = 0; i < bytes.length; i += step) r.push(bytes.subarray(i, i + step));
       assert.deepEqual(violations, []);
       assert.deepEqual(
-        messages.map((m) => [m.t, 'id' in m ? m.id : null, m.payload?.toString() ?? null, 'next' in m ? m.next : null]),
+        messages.map((m) => [m.t, 'id' in m ? m.id : null, 'payload' in m ? (m.payload?.toString() ?? null) : null, 'next' in m ? m.next : null]),
         [
           ['next', null, null, null],
           ['response', 'a', '{"x":1}', true],
@@ -43,7 +43,7 @@ describe('FrameReader', () => {
     r.push(encodeFrame({ t: 'response', id: 'small', next: true }, Buffer.from('1')));
     assert.deepEqual(violations, []);
     assert.deepEqual(
-      messages.map((m) => [m.t, 'id' in m ? m.id : null, m.payload === null, m.size]),
+      messages.map((m) => [m.t, 'id' in m ? m.id : null, 'payload' in m && m.payload === null, 'size' in m ? m.size : null]),
       [
         ['response', 'big', true, size],
         ['response', 'small', false, 1],
