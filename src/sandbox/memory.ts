@@ -33,6 +33,8 @@ export class EnvironmentMemory {
   private rootPid = 0;
   private peak = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** When the pending sample is due (performance.now()). */
+  private dueAt = 0;
   private busy = false;
   private lastTmpCheck = 0;
   private exceeded: 'memory' | 'tmp' | null = null;
@@ -53,11 +55,15 @@ export class EnvironmentMemory {
     this.schedule();
   }
 
-  /** Samples often while an invocation runs, rarely otherwise. */
+  /**
+   * Samples often while an invocation runs, rarely otherwise. Going busy brings a sample
+   * scheduled at the idle rate forward; going idle leaves a pending busy-rate sample be (the
+   * next is at the idle rate), so back-to-back invocations cost no timer work.
+   */
   setBusy(busy: boolean): void {
     if (this.busy === busy) return;
     this.busy = busy;
-    if (this.timer) {
+    if (busy && this.timer && this.dueAt - performance.now() > WATCH_BUSY_MS) {
       clearTimeout(this.timer);
       this.timer = null;
     }
@@ -104,11 +110,13 @@ export class EnvironmentMemory {
 
   private schedule(): void {
     if (this.rootPid <= 0 || this.timer || this.exceeded) return;
+    const delay = this.busy ? WATCH_BUSY_MS : WATCH_IDLE_MS;
+    this.dueAt = performance.now() + delay;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.tick();
       this.schedule();
-    }, this.busy ? WATCH_BUSY_MS : WATCH_IDLE_MS);
+    }, delay);
     this.timer.unref();
   }
 
