@@ -3,8 +3,11 @@
  * the same machine. Nothing here touches Nimbus.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { cleanEnv, spawnReady } from './children.ts';
-import { sequentialPosts } from './http-client.ts';
+import { keepAliveAgent, request, sequentialPosts } from './http-client.ts';
 import { warmLoad, type LoadResult } from './load.ts';
 import { memoryOf, type ProcessMemory } from './proc.ts';
 import { summarize, type Summary } from './stats.ts';
@@ -14,17 +17,39 @@ export interface EchoServer {
   readonly pid: number;
 }
 
+/** bench/relay-server.ts: a keep-alive HTTP server doing one IPC round trip to its child per request. */
+export type RelayServer = EchoServer;
+
 /**
  * Spawn-to-exit of `node -e 0`, in an environment without NODE_EXTRA_CA_CERTS (it costs
  * ~85 ms per start here) and NODE_OPTIONS, as Nimbus builds its sandboxes' environments.
  */
-export async function nodeStart(runs: number): Promise<Summary> {
+export function nodeStart(runs: number): Promise<Summary> {
+  return timedStarts(['-e', '0'], runs);
+}
+
+/**
+ * Spawn-to-exit of a node that loads the no-op handler module (require) and exits: the
+ * floor of a cold start without pre-started runtimes, a bare node start plus the handler's load.
+ */
+export async function nodeStartWithHandler(runs: number, handlerSource: string): Promise<Summary> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-bench-handler-'));
+  try {
+    const file = path.join(dir, 'index.js');
+    fs.writeFileSync(file, handlerSource);
+    return await timedStarts(['-e', 'require(process.argv[1])', file], runs);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function timedStarts(args: string[], runs: number): Promise<Summary> {
   const once = () =>
     new Promise<number>((resolve, reject) => {
       const t0 = performance.now();
-      const child = spawn(process.execPath, ['-e', '0'], { env: cleanEnv(), stdio: 'ignore' });
+      const child = spawn(process.execPath, args, { env: cleanEnv(), stdio: 'ignore' });
       child.once('error', reject);
-      child.once('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`node -e 0 exited ${code}`))));
+      child.once('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`node ${args.join(' ')} exited ${code}`))));
     });
   await once(); // page cache
   const samples: number[] = [];
@@ -56,4 +81,25 @@ export async function echoThroughput(echo: EchoServer, connections: readonly num
     out.push(await warmLoad({ url: echo.endpoint, body: '{}', expectBody: '{}', connections: c, durationS }, warmupS));
   }
   return out;
+}
+
+/**
+ * The warm floor: sequential requests to the relay server, each one loopback keep-alive
+ * HTTP round trip plus one parent/child IPC round trip; the same client as Nimbus's warm series.
+ */
+export async function relayRoundTrip(relay: RelayServer, n: number, warmup: number): Promise<Summary & { errors: number }> {
+  const r = await sequentialPosts(`${relay.endpoint}/invoke`, '{}', n, warmup);
+  return { ...summarize(r.samples), errors: r.errors };
+}
+
+/** n sequential parent/child IPC round trips alone, timed inside the relay server. */
+export async function ipcRoundTrip(relay: RelayServer, n: number, warmup: number): Promise<Summary> {
+  const agent = keepAliveAgent();
+  try {
+    const res = await request(agent, `${relay.endpoint}/ipc-rtt?n=${n}&warmup=${warmup}`, 'POST', '');
+    if (res.status !== 200) throw new Error(`relay /ipc-rtt: ${res.status}`);
+    return summarize(JSON.parse(res.body.toString('utf8')) as number[]);
+  } finally {
+    agent.destroy();
+  }
 }

@@ -41,14 +41,22 @@ export interface Sequential {
   readonly errors: number;
 }
 
-/** `warmup` unmeasured round trips, then `n` measured ones, one at a time on one connection. */
-export async function sequentialPosts(url: string, body: string, n: number, warmup: number): Promise<Sequential> {
+/** Headers for the next request; called before its clock starts (Nimbus's sign each request). */
+export type HeadersFor = () => Promise<Record<string, string>> | Record<string, string>;
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/**
+ * `warmup` unmeasured round trips, then `n` measured ones, one at a time on one
+ * connection. headersFor runs before each request's clock starts.
+ */
+export async function sequentialPosts(url: string, body: string, n: number, warmup: number, headersFor: HeadersFor = () => JSON_HEADERS): Promise<Sequential> {
   const agent = keepAliveAgent();
-  const headers = { 'content-type': 'application/json' };
   const samples: number[] = [];
   let errors = 0;
   try {
     for (let i = 0; i < warmup + n; i++) {
+      const headers = await headersFor();
       const t0 = performance.now();
       let ok = false;
       try {

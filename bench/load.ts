@@ -28,6 +28,8 @@ export interface LoadOptions {
   readonly expectBody: string;
   readonly connections: number;
   readonly durationS: number;
+  /** Sent with every request (a SigV4 signature made once for the run); default content-type only. */
+  readonly headers?: Record<string, string>;
 }
 
 export function load(opts: LoadOptions): Promise<LoadResult> {
@@ -38,7 +40,7 @@ export function load(opts: LoadOptions): Promise<LoadResult> {
         url: opts.url,
         method: 'POST',
         body: opts.body,
-        headers: { 'content-type': 'application/json' },
+        headers: opts.headers ?? { 'content-type': 'application/json' },
         connections: opts.connections,
         duration: opts.durationS,
         expectBody: opts.expectBody,

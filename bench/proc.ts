@@ -8,6 +8,8 @@ export interface ProcessMemory {
   readonly rssMiB: number;
   /** Private_Clean + Private_Dirty, MiB: what killing the process would give back. */
   readonly privateMiB: number;
+  /** Private_Dirty, MiB: private pages written to (heap, stacks), which cannot be reread from a file. */
+  readonly privateDirtyMiB: number;
 }
 
 /** Direct children of pid, from every thread's children list. */
@@ -35,7 +37,14 @@ export function memoryOf(pid: number): ProcessMemory {
     command: commandOf(pid),
     rssMiB: kB('Rss') / 1024,
     privateMiB: (kB('Private_Clean') + kB('Private_Dirty')) / 1024,
+    privateDirtyMiB: kB('Private_Dirty') / 1024,
   };
+}
+
+/** VmRSS of one process (not its children), MiB, from /proc/<pid>/status. */
+export function rssOf(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
 }
 
 export function commandOf(pid: number): string {

@@ -520,14 +520,17 @@ describe('nimbus server', () => {
 
   test('refuses an invalid configuration with exit code 2', async () => {
     const dataDir = await tempDir('nimbus-cli-badconfig-');
-    const [badPort, badAccount] = await Promise.all([
+    const [badPort, badAccount, badPool] = await Promise.all([
       runCli(['server', '--port', '70000', '--data-dir', dataDir]),
       runCli(['server', '--port', '0', '--account-id', '42', '--data-dir', dataDir]),
+      runCli(['server', '--port', '0', '--runtime-pool', '65', '--data-dir', dataDir]),
     ]);
     assert.equal(badPort.code, 2);
     assert.match(badPort.stderr, /^Invalid configuration: --port: .*65535\n$/);
     assert.equal(badAccount.code, 2);
     assert.equal(badAccount.stderr, 'Invalid configuration: --account-id: account id must be 12 digits\n');
+    assert.equal(badPool.code, 2);
+    assert.match(badPool.stderr, /^Invalid configuration: --runtime-pool: .*64\n$/);
   });
 
   test('says so when the port is taken', async () => {

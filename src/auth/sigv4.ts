@@ -1,12 +1,12 @@
 /**
  * AWS Signature Version 4 on the receiving side: parse what a request claims (Authorization
- * header or presigned query), rebuild its canonical request from its own signed headers, and
- * recompute the signature with @smithy/signature-v4, the signer the AWS SDKs use, so both
- * sides canonicalize alike. S3 signs its path as sent; every other service normalizes and
+ * header or presigned query), rebuild its canonical request from its own signed headers with
+ * @smithy/signature-v4, the signer the AWS SDKs use, so both sides canonicalize alike, and
+ * recompute the signature. S3 signs its path as sent; every other service normalizes and
  * encodes it once more ("double-encodes"), as the spec says.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
-import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
+import crypto, { createHash, createHmac, timingSafeEqual, type BinaryLike, type Hash, type Hmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ALGORITHM_IDENTIFIER, getCanonicalHeaders, getSigningKey, SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest, SourceData } from '@smithy/types';
@@ -30,6 +30,13 @@ export class Sha256 {
     return Promise.resolve(new Uint8Array(this.#hash.digest()));
   }
 }
+
+/**
+ * Hex SHA-256 of a request body or canonical request: node's one-shot crypto.hash where it
+ * has one (20.12+), about twice as fast as a Hash object for inputs this small.
+ */
+export const sha256Hex: (data: BinaryLike) => string =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'hex') : (data) => createHash('sha256').update(data).digest('hex');
 
 function bytes(data: SourceData): string | Uint8Array {
   if (typeof data === 'string') return data;
@@ -107,7 +114,6 @@ export function longDateOf(ms: number): string {
  */
 export function parseClaim(req: IncomingMessage): SignatureClaim | undefined {
   const authorization = header(req, 'authorization');
-  const query = new Map(rawQuery(req.url ?? '/'));
   if (authorization !== undefined) {
     const m = AUTH_PARTS.exec(authorization.trim());
     if (!m) {
@@ -125,6 +131,7 @@ export function parseClaim(req: IncomingMessage): SignatureClaim | undefined {
     const token = header(req, 'x-amz-security-token');
     return claim(false, fields.get('Credential')!, fields.get('SignedHeaders')!, fields.get('Signature')!, dateText, undefined, token);
   }
+  const query = new Map(rawQuery(req.url ?? '/'));
   if (query.get('X-Amz-Algorithm') === undefined && query.get('X-Amz-Signature') === undefined && query.get('X-Amz-Credential') === undefined) return undefined;
   if (query.get('X-Amz-Algorithm') !== ALGORITHM_IDENTIFIER) {
     throw new AuthError('malformed', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"', 'query');
@@ -174,46 +181,61 @@ function claim(presigned: boolean, credential: string, signedHeaders: string, si
 }
 
 /**
- * The signer with its canonicalization opened up: the SDK's own SignatureV4 computes the
- * canonical request, string to sign and HMAC, so the verifier never drifts from the clients.
+ * The SDK's own SignatureV4 with its canonicalization opened up: it builds the canonical
+ * request (path escaping, query and header canonicalization: what clients and verifier
+ * must agree on byte for byte), so the verifier never drifts from the clients. One per
+ * path style, shared by every request: canonicalizing uses no credentials.
  */
-class Recomputer extends SignatureV4 {
-  constructor(credentials: { accessKeyId: string; secretAccessKey: string }, region: string, service: string, uriEscapePath: boolean) {
-    super({ credentials, region, service, sha256: Sha256, uriEscapePath, applyChecksum: false });
+class Canonicalizer extends SignatureV4 {
+  constructor(uriEscapePath: boolean) {
+    super({ credentials: { accessKeyId: '', secretAccessKey: '' }, region: '', service: '', sha256: Sha256, uriEscapePath, applyChecksum: false });
   }
 
-  async signatureOf(request: HttpRequest, signedHeaders: readonly string[], payloadHash: string, longDate: string, scope: string): Promise<string> {
+  canonicalRequest(request: HttpRequest, signedHeaders: readonly string[], payloadHash: string): string {
     const wanted = new Set(signedHeaders);
-    const present: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers)) if (wanted.has(name.toLowerCase())) present[name.toLowerCase()] = value;
     // Every signed header the client named must be in the canonical request, even one smithy would skip.
-    const canonicalHeaders = getCanonicalHeaders({ ...request, headers: present }, undefined, wanted);
+    const canonicalHeaders = getCanonicalHeaders(request, undefined, wanted);
     for (const name of signedHeaders) if (!(name in canonicalHeaders)) canonicalHeaders[name] = '';
-    const canonical = this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
-    const stringToSign = await this.createStringToSign(longDate, scope, canonical, ALGORITHM_IDENTIFIER);
-    return this.sign(stringToSign, { signingDate: new Date(parseLongDate(longDate)) });
+    return this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
   }
 }
 
-/** The HttpRequest smithy canonicalizes: the path exactly as sent, the query without X-Amz-Signature. */
-export function signableRequest(req: IncomingMessage): HttpRequest {
+/** S3 signs its path as sent; every other service normalizes and encodes it once more. */
+const S3_PATHS = new Canonicalizer(false);
+const SERVICE_PATHS = new Canonicalizer(true);
+
+/**
+ * The HttpRequest smithy canonicalizes: the path exactly as sent, the query without
+ * X-Amz-Signature, and the headers (only the signed ones, when they are given).
+ */
+export function signableRequest(req: IncomingMessage, signedHeaders?: readonly string[]): HttpRequest {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const query: Record<string, string | string[]> = {};
-  for (const [k, v] of rawQuery(url)) {
-    const prev = query[k];
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  if (q >= 0) {
+    for (const [k, v] of rawQuery(url)) {
+      const prev = query[k];
+      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
   }
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-  return { method: req.method ?? 'GET', protocol: 'http:', hostname: headers.host ?? 'localhost', path: path || '/', query, headers } as HttpRequest;
+  for (const name of signedHeaders ?? Object.keys(req.headers)) {
+    const value = req.headers[name];
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return { method: req.method ?? 'GET', protocol: 'http:', hostname: req.headers.host ?? 'localhost', path: path || '/', query, headers } as HttpRequest;
 }
 
-/** The signature this request should carry under the given secret. */
+/**
+ * The signature this request should carry under the given secret: the canonical request
+ * (smithy's), hashed into the string to sign, HMAC'd with the scope's signing key.
+ */
 export async function expectedSignature(req: IncomingMessage, claim: SignatureClaim, secretAccessKey: string, payloadHash: string, options: { readonly s3: boolean }): Promise<string> {
-  const signer = new Recomputer({ accessKeyId: claim.accessKeyId, secretAccessKey }, claim.region, claim.service, !options.s3);
-  return signer.signatureOf(signableRequest(req), claim.signedHeaders, payloadHash, claim.longDate, claim.scope);
+  const canonical = (options.s3 ? S3_PATHS : SERVICE_PATHS).canonicalRequest(signableRequest(req, claim.signedHeaders), claim.signedHeaders, payloadHash);
+  const stringToSign = `${ALGORITHM_IDENTIFIER}\n${claim.longDate}\n${claim.scope}\n${sha256Hex(canonical)}`;
+  const key = await signingKeyOf(claim, secretAccessKey);
+  return createHmac('sha256', key).update(stringToSign).digest('hex');
 }
 
 /** Constant-time comparison of two hex signatures. */
@@ -223,9 +245,25 @@ export function sameSignature(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** The derived signing key of a scope (kSigning), for chunk and trailer signatures. */
-export async function signingKeyOf(claim: SignatureClaim, secretAccessKey: string): Promise<Uint8Array> {
-  return getSigningKey(Sha256, { accessKeyId: claim.accessKeyId, secretAccessKey }, claim.longDate.slice(0, 8), claim.region, claim.service);
+/**
+ * Derived signing keys (kSigning) by day, region, service and key: one derivation is four
+ * HMACs, and a client signs every request of a day with the same one.
+ */
+const signingKeys = new Map<string, Promise<Uint8Array>>();
+const SIGNING_KEYS_MAX = 256;
+
+/** The derived signing key of a scope (kSigning): of every signature, and of chunk and trailer signatures. */
+export function signingKeyOf(claim: SignatureClaim, secretAccessKey: string): Promise<Uint8Array> {
+  const shortDate = claim.longDate.slice(0, 8);
+  const id = `${shortDate}\n${claim.region}\n${claim.service}\n${claim.accessKeyId}\n${secretAccessKey}`;
+  let key = signingKeys.get(id);
+  if (key === undefined) {
+    key = getSigningKey(Sha256, { accessKeyId: claim.accessKeyId, secretAccessKey }, shortDate, claim.region, claim.service);
+    if (signingKeys.size >= SIGNING_KEYS_MAX) signingKeys.delete(signingKeys.keys().next().value!);
+    signingKeys.set(id, key);
+    key.catch(() => signingKeys.delete(id));
+  }
+  return key;
 }
 
 /**

@@ -13,6 +13,8 @@ const AWS_MANAGED: ReadonlyMap<string, string> = new Map(
 
 /** Parsed documents by text: the same few policies are evaluated on every request. */
 const PARSED_CACHE_MAX = 512;
+/** Principals whose identity policies are kept. */
+const IDENTITY_CACHE_MAX = 256;
 
 export interface AuthorizationCheck {
   readonly principal: RequestPrincipal;
@@ -29,7 +31,13 @@ export interface AuthorizationCheck {
  * and the policy engine's evaluation logic. Trust policies decide sts:AssumeRole.
  */
 export class IamAuthorizer {
-  readonly #parsed = new Map<string, PolicyDocument>();
+  /** Per kind, by text: a cached text is the same string object each time, so a lookup hashes nothing. */
+  readonly #parsed: Record<PolicyKind, Map<string, PolicyDocument>> = { identity: new Map(), resource: new Map(), trust: new Map() };
+  /**
+   * Identity policies per user, or role and session's role id, as of store.changes(): each
+   * request of an IAM principal needs them, and reading them is several queries.
+   */
+  readonly #identity = new Map<string, { readonly at: number; readonly documents: PolicyDocument[] }>();
 
   constructor(private readonly store: IamStore) {}
 
@@ -87,8 +95,23 @@ export class IamAuthorizer {
   identityPolicies(principal: Principal): PolicyDocument[] {
     const owner = ownerOf(principal);
     if (!owner) return [];
+    const sessionRoleId = principal.type === 'AssumedRole' ? principal.userId.split(':')[0] : undefined;
+    const key = `${owner.kind}\u0000${owner.name}\u0000${sessionRoleId ?? ''}`;
+    const at = this.store.changes();
+    const cached = this.#identity.get(key);
+    if (cached !== undefined && cached.at === at) return cached.documents;
+    const documents = this.#readIdentityPolicies(owner, sessionRoleId);
+    if (at !== undefined) {
+      this.#identity.delete(key);
+      if (this.#identity.size >= IDENTITY_CACHE_MAX) this.#identity.delete(this.#identity.keys().next().value!);
+      this.#identity.set(key, { at, documents });
+    }
+    return documents;
+  }
+
+  #readIdentityPolicies(owner: PolicyOwner, sessionRoleId: string | undefined): PolicyDocument[] {
     // A session belongs to the role it was issued for (its unique id), not to a later role of the same name.
-    if (principal.type === 'AssumedRole' && this.store.role(owner.name)?.id !== principal.userId.split(':')[0]) return [];
+    if (sessionRoleId !== undefined && this.store.role(owner.name)?.id !== sessionRoleId) return [];
     const texts = this.store.inlinePolicies(owner).map((p) => p.document);
     for (const arn of this.store.attachedPolicies(owner)) {
       const text = AWS_MANAGED.get(arn) ?? this.store.policy(arn)?.document;
@@ -99,8 +122,8 @@ export class IamAuthorizer {
 
   /** Stored documents were validated when put; one that no longer parses grants nothing. */
   #parseQuiet(text: string, kind: PolicyKind): PolicyDocument | undefined {
-    const key = `${kind}\n${text}`;
-    let doc = this.#parsed.get(key);
+    const parsed = this.#parsed[kind];
+    let doc = parsed.get(text);
     if (doc) return doc;
     try {
       doc = parsePolicy(text, kind);
@@ -108,8 +131,8 @@ export class IamAuthorizer {
       if (err instanceof MalformedPolicyDocumentError) return undefined;
       throw err;
     }
-    if (this.#parsed.size >= PARSED_CACHE_MAX) this.#parsed.delete(this.#parsed.keys().next().value!);
-    this.#parsed.set(key, doc);
+    if (parsed.size >= PARSED_CACHE_MAX) parsed.delete(parsed.keys().next().value!);
+    parsed.set(text, doc);
     return doc;
   }
 }

@@ -19,11 +19,33 @@ export function parseRoleArn(arn: string): { accountId: string; path: string; na
   return m ? { accountId: m[1]!, path: m[2]!, name: m[3]! } : undefined;
 }
 
+/** Found credentials kept per lookup (access key ids in use at once). */
+const FOUND_MAX = 1024;
+
 /** Finds IAM users' access keys (AKIA…) and role sessions (ASIA…, expired ones too: SigV4 answers ExpiredToken) by access key id. */
 export class IamCredentialLookup implements CredentialLookup {
-  constructor(private readonly deps: { readonly iam: Pick<IamStore, 'accessKey' | 'user'>; readonly sessions: SessionStore; readonly clock: Clock; readonly accountId: string }) {}
+  /**
+   * What find() answered per key id, as of its store's changes(): every signed request
+   * looks its key up, and reading one means a query and opening its sealed secret.
+   */
+  readonly #found = new Map<string, { readonly at: number; readonly credential: SigningCredential | undefined }>();
+
+  constructor(private readonly deps: { readonly iam: Pick<IamStore, 'accessKey' | 'user' | 'changes'>; readonly sessions: SessionStore; readonly clock: Clock; readonly accountId: string }) {}
 
   find(id: string): SigningCredential | undefined {
+    const at = id.startsWith(ID_PREFIX.sessionKey) ? this.deps.sessions.changes() : this.deps.iam.changes();
+    const cached = this.#found.get(id);
+    if (cached !== undefined && cached.at === at) return cached.credential;
+    const credential = this.#read(id);
+    if (at !== undefined) {
+      this.#found.delete(id);
+      if (this.#found.size >= FOUND_MAX) this.#found.delete(this.#found.keys().next().value!);
+      this.#found.set(id, { at, credential: credential && Object.freeze(credential) });
+    }
+    return credential;
+  }
+
+  #read(id: string): SigningCredential | undefined {
     if (id.startsWith(ID_PREFIX.sessionKey)) {
       const s = this.deps.sessions.get(id);
       // Expired sessions are still found (until swept): SigV4 answers ExpiredToken for them, not an unknown key.

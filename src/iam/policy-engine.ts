@@ -104,11 +104,6 @@ export function evaluate(request: AuthorizationRequest, policies: PolicySet): Ev
   const resourceAllow = directAllow ?? accountAllow;
   const crossAccount =
     iam !== undefined && policies.resourceAccountId !== undefined && policies.resourceAccountId !== iam.accountId;
-  const allow = (matched: MatchedStatement | undefined): EvaluationResult => ({
-    decision: 'Allow',
-    ...(matched ? { matched } : {}),
-  });
-
   if (!iam) return directAllow ? allow(directAllow) : { decision: 'ImplicitDeny' };
   if (crossAccount) {
     // Both the resource's account (its policy) and the caller's (identity policies) must allow.
@@ -228,6 +223,12 @@ function blockMatch(block: PrincipalBlock, p: RequestPrincipal, mode: 'any' | 'a
   if (byAccount) return p.type === 'Root' ? 'direct' : 'account';
   return undefined;
 }
+
+function allow(matched: MatchedStatement | undefined): EvaluationResult {
+  return matched ? { decision: 'Allow', matched } : ALLOW;
+}
+
+const ALLOW: EvaluationResult = Object.freeze({ decision: 'Allow' });
 
 function isIamPrincipal(p: RequestPrincipal): p is Principal {
   return 'arn' in p;

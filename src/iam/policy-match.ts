@@ -10,21 +10,29 @@ export type RequestContext = Readonly<Record<string, ContextValue>>;
 
 /** A request context with lower-cased keys and every value as a list of strings. */
 export class ContextKeys {
-  private readonly values = new Map<string, readonly string[]>();
+  #values: Map<string, readonly string[]> | undefined;
+  readonly #layers: (RequestContext | undefined)[];
 
   constructor(...layers: (RequestContext | undefined)[]) {
-    // Later layers win: the caller's context overrides what was derived from the principal.
-    for (const layer of layers) {
-      for (const [key, value] of Object.entries(layer ?? {})) {
-        if (value === undefined) continue;
-        this.values.set(key.toLowerCase(), typeof value === 'object' ? [...value] : [String(value)]);
-      }
-    }
+    this.#layers = layers;
   }
 
   /** The key's values, or undefined when the request does not carry the key. */
   get(key: string): readonly string[] | undefined {
-    return this.values.get(key.toLowerCase());
+    return (this.#values ??= this.#index()).get(key.toLowerCase());
+  }
+
+  /** Built on the first lookup: most requests are decided without reading a condition key. */
+  #index(): Map<string, readonly string[]> {
+    const values = new Map<string, readonly string[]>();
+    // Later layers win: the caller's context overrides what was derived from the principal.
+    for (const layer of this.#layers) {
+      for (const [key, value] of Object.entries(layer ?? {})) {
+        if (value === undefined) continue;
+        values.set(key.toLowerCase(), typeof value === 'object' ? [...value] : [String(value)]);
+      }
+    }
+    return values;
   }
 }
 

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { ThrottleReason } from '../errors/index.ts';
 import { TooManyRequestsException } from '../errors/index.ts';
 import type { InvocationMetrics } from '../metrics/index.ts';
@@ -101,13 +101,26 @@ export class Invoker {
   }
 
   #afterRelease(): void {
-    if (this.inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    if (this.#idleWaiters.length > 0 && this.inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
     for (const listener of this.#slotListeners) listener();
   }
 }
 
+/** Random hex for trace ids, drawn from the system a pool at a time rather than per invocation. */
+const TRACE_ENTROPY = Buffer.alloc(4096);
+let traceHex = '';
+let traceHexUsed = 0;
+/** 24 hex digits of the root's id, 16 of the parent's. */
+const TRACE_HEX_DIGITS = 40;
+
 /** X-Ray style trace header value AWS passes as Lambda-Runtime-Trace-Id. */
 function traceId(): string {
+  if (traceHexUsed + TRACE_HEX_DIGITS > traceHex.length) {
+    traceHex = randomFillSync(TRACE_ENTROPY).toString('hex');
+    traceHexUsed = 0;
+  }
+  const at = traceHexUsed;
+  traceHexUsed += TRACE_HEX_DIGITS;
   const epoch = Math.floor(Date.now() / 1000).toString(16);
-  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+  return `Root=1-${epoch}-${traceHex.slice(at, at + 24)};Parent=${traceHex.slice(at + 24, at + 40)};Sampled=0`;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AliasStore, MetadataStore, PolicyStore } from '../storage/index.ts';
+import type { AliasStore, MetadataStore, PolicyRecord, PolicyStore } from '../storage/index.ts';
 import {
   InvalidParameterValueException,
   PolicyLengthExceededException,
@@ -46,6 +46,9 @@ export interface PolicyCheck {
   readonly sourceAccount?: string | undefined;
 }
 
+/** Policy documents kept built (one per function, or alias or version with its own policy). */
+const DOCUMENTS_MAX = 1024;
+
 const REVISION_MISMATCH =
   'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id';
 
@@ -56,6 +59,13 @@ const REVISION_MISMATCH =
  * https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
  */
 export class PolicyService {
+  /**
+   * The document resourcePolicy last built per function and qualifier, with the records it
+   * was built from: the store hands out the same record objects while their rows are
+   * unchanged, so an Invoke reuses the text (and the authorizer its parse of it).
+   */
+  readonly #documents = new Map<string, { readonly own: PolicyRecord | undefined; readonly fn: PolicyRecord | undefined; readonly text: string }>();
+
   constructor(private readonly deps: PolicyServiceDeps) {}
 
   /** AddPermission: returns the added statement as Lambda returns it (a JSON string). */
@@ -147,10 +157,17 @@ export class PolicyService {
     const own = qualifier !== undefined && qualifier !== LATEST ? policies.getPolicy(name, qualifier) : undefined;
     const fn = policies.getPolicy(name, '');
     if (!own && !fn) return undefined;
+    const key = `${name}\u0000${own ? qualifier : ''}`;
+    const built = this.#documents.get(key);
+    if (built !== undefined && built.own === own && built.fn === fn) return built.text;
     // The function's statements name the unqualified ARN; they reach its qualified ARNs too.
     // Without their Sids, which may repeat the alias's (IAM wants them unique in one document).
     const widened = ((fn?.statements ?? []) as PolicyStatement[]).map(({ Sid: _sid, ...st }) => ({ ...st, Resource: [st.Resource, `${st.Resource}:*`] }));
-    return JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: [...((own?.statements ?? []) as PolicyStatement[]), ...widened] });
+    const text = JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: [...((own?.statements ?? []) as PolicyStatement[]), ...widened] });
+    this.#documents.delete(key);
+    if (this.#documents.size >= DOCUMENTS_MAX) this.#documents.delete(this.#documents.keys().next().value!);
+    this.#documents.set(key, { own, fn, text });
+    return text;
   }
 
   /** The policy key and resource ARN of a function at a qualifier, which must exist. */

@@ -110,15 +110,47 @@ export class LambdaService implements Service {
     return this.#router.handle(req, res, url);
   }
 
+  /**
+   * What an invoke needs of each function version, by record: the metadata store hands out
+   * the same (frozen) record object while its row is unchanged, so a warm invoke finds its
+   * spec here without touching the code folder or building anything. A changed function
+   * has a new record object; the old one's entry goes with it.
+   */
+  readonly #resolved = new WeakMap<FunctionRecord, { readonly endpoint: string | undefined; readonly fn: Promise<ResolvedFunction> }>();
+
   /** Resolves a name (and qualifier) to the function version that runs. */
-  async resolve(functionName: string, qualifier?: string): Promise<ResolvedFunction> {
+  resolve(functionName: string, qualifier?: string): Promise<ResolvedFunction> {
     // $LATEST, a published version, or an alias (a weighted one picks its version here).
-    const record = this.deps.versions.resolveForInvoke(functionName, qualifier);
-    return { executedVersion: record.version, spec: await this.specOf(record), architecture: record.architectures[0] ?? 'x86_64' };
+    try {
+      return this.#resolvedOf(this.deps.versions.resolveForInvoke(functionName, qualifier));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** What the sandbox pool needs to run one function version. */
   async specOf(record: FunctionRecord): Promise<FunctionSpec> {
+    return (await this.#resolvedOf(record)).spec;
+  }
+
+  #resolvedOf(record: FunctionRecord): Promise<ResolvedFunction> {
+    // AWS_ENDPOINT_URL is known once the gateway listens.
+    const endpoint = this.deps.endpoint?.();
+    const hit = this.#resolved.get(record);
+    if (hit !== undefined && hit.endpoint === endpoint) return hit.fn;
+    // Frozen: every invocation of the version shares them.
+    const fn = this.#buildSpec(record, endpoint).then((spec) =>
+      Object.freeze({ executedVersion: record.version, spec: Object.freeze(spec), architecture: record.architectures[0] ?? 'x86_64' }),
+    );
+    this.#resolved.set(record, { endpoint, fn });
+    // A failure (the code could not be unpacked) is not remembered: the next call tries again.
+    fn.catch(() => {
+      if (this.#resolved.get(record)?.fn === fn) this.#resolved.delete(record);
+    });
+    return fn;
+  }
+
+  async #buildSpec(record: FunctionRecord, endpoint: string | undefined): Promise<FunctionSpec> {
     const { functions, config } = this.deps;
     const codeDir = await functions.codeDir(record);
     const layersDir = await this.deps.layers.layersDir(record.layers);
@@ -140,7 +172,7 @@ export class LambdaService implements Service {
         : {}),
       region: config.region,
       role: record.role,
-      ...(this.deps.endpoint?.() ? { serviceEndpoint: this.deps.endpoint()! } : {}),
+      ...(endpoint ? { serviceEndpoint: endpoint } : {}),
       ...(layersDir ? { layersDir } : {}),
     };
   }

@@ -179,30 +179,25 @@ export class VersionService {
     const ref = parseQualifiedRef(functionName, qualifier, this.scope);
     const { store, aliases } = this.deps;
     const q = ref.qualifier;
-    const arn = functionArn(this.scope, ref.name, q);
-    const notFound = () => new ResourceNotFoundException(`Function not found: ${arn}`);
+    let record: FunctionRecord | undefined;
     switch (q === undefined ? 'latest' : qualifierKind(q)) {
-      case 'latest': {
-        const record = store.getFunction(ref.name);
-        if (!record) throw notFound();
-        return { record, functionArn: arn };
-      }
-      case 'version': {
-        const record = store.getFunction(ref.name, q);
-        if (!record) throw notFound();
-        return { record, functionArn: arn };
-      }
+      case 'latest':
+        record = store.getFunction(ref.name);
+        break;
+      case 'version':
+        record = store.getFunction(ref.name, q);
+        break;
       case 'alias': {
         const alias = aliases.getAlias(ref.name, q!);
-        if (!alias) throw notFound();
+        if (!alias) break;
         const version = pick ? pickVersion(alias.functionVersion, alias.additionalVersionWeights, this.#random) : alias.functionVersion;
-        const record = store.getFunction(ref.name, version);
-        if (!record) throw notFound();
-        return { record, functionArn: arn };
+        record = store.getFunction(ref.name, version);
+        break;
       }
-      default:
-        throw notFound();
     }
+    const arn = functionArn(this.scope, ref.name, q);
+    if (!record) throw new ResourceNotFoundException(`Function not found: ${arn}`);
+    return { record, functionArn: arn };
   }
 }
 

@@ -10,6 +10,36 @@ const AGE_BUCKETS = [0.01, 0.1, 1, 10, 60, 300, 900, 3600, 21600];
 const INVOCATION_LABELS = ['function_name', 'resource', 'executed_version'] as const;
 const ASYNC_LABELS = ['function_name', 'resource'] as const;
 
+/** One invocation target's counts, as the recorder keeps them (labels: INVOCATION_LABELS' values). */
+export interface TargetCounts {
+  readonly labels: readonly string[];
+  /** Whether an invocation ever took a slot here (its concurrency gauge shows from then on). */
+  readonly started: boolean;
+  readonly running: number;
+  readonly invocations: number;
+  readonly errors: number;
+}
+
+/** Billed use of one function under one architecture, since the server started. */
+export interface BilledCounts {
+  readonly functionName: string;
+  readonly architecture: string;
+  readonly requests: number;
+  readonly billedSeconds: number;
+  readonly gbSeconds: number;
+}
+
+/**
+ * What the series every invocation moves are read from when Prometheus collects: the
+ * recorder's own plain counts, so the invoke path never goes through prom-client (label
+ * hashing and validation on each update).
+ */
+export interface PrometheusSource {
+  unreservedRunning(): number;
+  targets(): Iterable<TargetCounts>;
+  billed(): Iterable<BilledCounts>;
+}
+
 /**
  * The Lambda metrics as Prometheus series, in a registry of their own (one per server).
  * Counters are cumulative since the server started, as Prometheus expects; labels are
@@ -38,22 +68,57 @@ export class PrometheusMetrics {
   readonly gbSeconds;
   readonly requests;
 
-  constructor(unreservedRunning: () => number) {
+  constructor(source: PrometheusSource) {
     const registers = [this.registry];
     const counter = (name: string, help: string, labelNames: readonly string[] = INVOCATION_LABELS) => new Counter({ name, help, labelNames, registers });
-    this.invocations = counter('nimbus_lambda_invocations_total', 'Invocations of function code, successful or not (AWS/Lambda Invocations); throttled requests are not invocations.');
-    this.errors = counter('nimbus_lambda_errors_total', 'Invocations that ended in a function error (AWS/Lambda Errors).');
+    /** A counter of every target's count (zeros left out, as a counter never incremented has no series). */
+    const targetCounter = (name: string, help: string, count: (t: TargetCounts) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: INVOCATION_LABELS,
+        registers,
+        collect() {
+          this.reset();
+          for (const t of source.targets()) {
+            const n = count(t);
+            if (n > 0) this.labels(...t.labels).inc(n);
+          }
+        },
+      });
+    const billedCounter = (name: string, help: string, count: (b: BilledCounts) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['function_name', 'architecture'],
+        registers,
+        collect() {
+          this.reset();
+          for (const b of source.billed()) this.labels(b.functionName, b.architecture).inc(count(b));
+        },
+      });
+    this.invocations = targetCounter('nimbus_lambda_invocations_total', 'Invocations of function code, successful or not (AWS/Lambda Invocations); throttled requests are not invocations.', (t) => t.invocations);
+    this.errors = targetCounter('nimbus_lambda_errors_total', 'Invocations that ended in a function error (AWS/Lambda Errors).', (t) => t.errors);
     this.throttles = counter('nimbus_lambda_throttles_total', 'Synchronous invocation requests refused for lack of concurrency, 429 (AWS/Lambda Throttles).');
     this.duration = new Histogram({ name: 'nimbus_lambda_duration_seconds', help: 'Time function code spent on an event (AWS/Lambda Duration).', labelNames: INVOCATION_LABELS, buckets: DURATION_BUCKETS, registers });
     this.coldStarts = counter('nimbus_lambda_cold_starts_total', 'Invocations that started a new execution environment.');
     this.initDuration = new Histogram({ name: 'nimbus_lambda_init_duration_seconds', help: 'Init Duration of cold starts.', labelNames: INVOCATION_LABELS, buckets: DURATION_BUCKETS, registers });
-    this.concurrentExecutions = new Gauge({ name: 'nimbus_lambda_concurrent_executions', help: 'Invocations running now (AWS/Lambda ConcurrentExecutions).', labelNames: INVOCATION_LABELS, registers });
+    this.concurrentExecutions = new Gauge({
+      name: 'nimbus_lambda_concurrent_executions',
+      help: 'Invocations running now (AWS/Lambda ConcurrentExecutions).',
+      labelNames: INVOCATION_LABELS,
+      registers,
+      collect() {
+        this.reset();
+        for (const t of source.targets()) if (t.started) this.labels(...t.labels).set(t.running);
+      },
+    });
     this.unreservedConcurrentExecutions = new Gauge({
       name: 'nimbus_lambda_unreserved_concurrent_executions',
       help: 'Invocations running now on unreserved concurrency (AWS/Lambda UnreservedConcurrentExecutions).',
       registers,
       collect() {
-        this.set(unreservedRunning());
+        this.set(source.unreservedRunning());
       },
     });
     this.provisionedConcurrentExecutions = new Gauge({
@@ -77,10 +142,9 @@ export class PrometheusMetrics {
     this.asyncAge = new Histogram({ name: 'nimbus_lambda_async_event_age_seconds', help: 'Time from queueing an event to an attempt to run it (AWS/Lambda AsyncEventAge).', labelNames: ASYNC_LABELS, buckets: AGE_BUCKETS, registers });
     this.asyncDropped = counter('nimbus_lambda_async_events_dropped_total', 'Events that failed for good without a successful run (AWS/Lambda AsyncEventsDropped).', ASYNC_LABELS);
     this.destinationFailures = counter('nimbus_lambda_destination_delivery_failures_total', 'Invocation records a destination could not take (AWS/Lambda DestinationDeliveryFailures).', ASYNC_LABELS);
-    const usageLabels = ['function_name', 'architecture'];
-    this.requests = counter('nimbus_lambda_billed_requests_total', 'Billed requests (one per invocation).', usageLabels);
-    this.billedDuration = counter('nimbus_lambda_billed_duration_seconds_total', 'Sum of Billed Duration (REPORT lines), in seconds.', usageLabels);
-    this.gbSeconds = counter('nimbus_lambda_gb_seconds_total', 'Billed duration times memory size: seconds x GB (MB/1024), as AWS bills.', usageLabels);
+    this.requests = billedCounter('nimbus_lambda_billed_requests_total', 'Billed requests (one per invocation).', (b) => b.requests);
+    this.billedDuration = billedCounter('nimbus_lambda_billed_duration_seconds_total', 'Sum of Billed Duration (REPORT lines), in seconds.', (b) => b.billedSeconds);
+    this.gbSeconds = billedCounter('nimbus_lambda_gb_seconds_total', 'Billed duration times memory size: seconds x GB (MB/1024), as AWS bills.', (b) => b.gbSeconds);
   }
 }
 

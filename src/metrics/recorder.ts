@@ -1,7 +1,7 @@
 import type { InvokeResult } from '../sandbox/index.ts';
 import type { Clock } from '../util/index.ts';
 import { MINUTE_MS, MinuteAggregator, type SeriesEntry, type Unit } from './aggregator.ts';
-import { PrometheusMetrics, PrometheusService } from './prometheus.ts';
+import { PrometheusMetrics, PrometheusService, type BilledCounts, type TargetCounts } from './prometheus.ts';
 import { StoreMetricsQuery } from './query.ts';
 import type { SqliteMetricsStore, UsageRow } from './store.ts';
 import type { MetricsQuery } from './types.ts';
@@ -98,9 +98,13 @@ const METRICS = {
 } as const satisfies Record<string, readonly [string, Unit]>;
 
 /** Per target: its series at every dimension level, and its Prometheus children, made on first use. */
-class Target implements MetricTarget {
+class Target implements MetricTarget, TargetCounts {
   /** Invocations of this target running now. */
   running = 0;
+  /** Since the target was made (Prometheus reads these counts when it collects). */
+  started = false;
+  invocations = 0;
+  errors = 0;
   readonly #entries = new Map<Metric, SeriesEntry[]>();
   readonly labels: string[];
   readonly asyncLabels: string[];
@@ -159,8 +163,8 @@ export class LambdaMetrics implements InvocationMetrics, AsyncEventMetrics {
   readonly #aggregator = new MinuteAggregator();
   readonly #targets = new Map<string, Target>();
   readonly #usage = new Map<string, { -readonly [K in keyof UsageRow]: UsageRow[K] }>();
-  /** Architectures each function was billed under: the label sets of the usage counters. */
-  readonly #architectures = new Map<string, Set<string>>();
+  /** Billed use since start per function and architecture (the usage counters of /metrics). */
+  readonly #billed = new Map<string, Map<string, { -readonly [K in keyof BilledCounts]: BilledCounts[K] }>>();
   #timer: (() => void) | undefined;
   #lastSweep = 0;
   #closed = false;
@@ -169,7 +173,11 @@ export class LambdaMetrics implements InvocationMetrics, AsyncEventMetrics {
   readonly #unreserved = this.#aggregator.entry(LAMBDA_NAMESPACE, 'UnreservedConcurrentExecutions', 'Count', {});
 
   constructor(private readonly deps: LambdaMetricsDeps) {
-    this.prom = new PrometheusMetrics(() => deps.concurrency.unreservedRunning);
+    this.prom = new PrometheusMetrics({
+      unreservedRunning: () => deps.concurrency.unreservedRunning,
+      targets: () => this.#targets.values(),
+      billed: () => [...this.#billed.values()].flatMap((byArchitecture) => [...byArchitecture.values()]),
+    });
     this.prometheus = new PrometheusService(this.prom.registry);
     this.query = new StoreMetricsQuery(deps.store, () => this.flush());
   }
@@ -197,6 +205,7 @@ export class LambdaMetrics implements InvocationMetrics, AsyncEventMetrics {
 
   started(fn: MeteredFunction, invokedFunctionArn: string): MetricTarget {
     const t = this.target(fn.spec.functionName, invokedFunctionArn, fn.executedVersion);
+    t.started = true;
     t.running++;
     if (t.resourceTarget) t.resourceTarget.running++;
     const now = this.deps.clock.now();
@@ -207,7 +216,6 @@ export class LambdaMetrics implements InvocationMetrics, AsyncEventMetrics {
     resource!.add(now, (t.resourceTarget ?? t).running);
     executed?.add(now, t.running);
     this.#unreserved.add(now, concurrency.unreservedRunning);
-    t.child(this.prom.concurrentExecutions).inc();
     return t;
   }
 
@@ -215,14 +223,13 @@ export class LambdaMetrics implements InvocationMetrics, AsyncEventMetrics {
     const t = target as Target;
     t.running--;
     if (t.resourceTarget) t.resourceTarget.running--;
-    t.child(this.prom.concurrentExecutions).dec();
     if (!result) return;
     const now = this.deps.clock.now();
     this.#add(t, 'Invocations', 1, now);
     this.#add(t, 'Errors', result.functionError ? 1 : 0, now);
     this.#add(t, 'Duration', result.durationMs, now);
-    t.child(this.prom.invocations).inc();
-    if (result.functionError) t.child(this.prom.errors).inc();
+    t.invocations++;
+    if (result.functionError) t.errors++;
     t.child(this.prom.duration).observe(result.durationMs / 1000);
     if (result.initDurationMs !== undefined) {
       this.#add(t, 'ColdStarts', 1, now);
@@ -281,10 +288,7 @@ export class LambdaMetrics implements InvocationMetrics, AsyncEventMetrics {
       this.#targets.delete(key);
     }
     this.#aggregator.forget((series) => series.dimensions.FunctionName === functionName);
-    for (const architecture of this.#architectures.get(functionName) ?? []) {
-      for (const metric of [this.prom.requests, this.prom.billedDuration, this.prom.gbSeconds]) metric.remove(functionName, architecture);
-    }
-    this.#architectures.delete(functionName);
+    this.#billed.delete(functionName);
   }
 
   /** Starts the flush (and sweep) timer. */
@@ -369,14 +373,15 @@ export class LambdaMetrics implements InvocationMetrics, AsyncEventMetrics {
     const key = `${minute}\u0000${functionName}\u0000${architecture}\u0000${memorySize}`;
     let u = this.#usage.get(key);
     if (!u) this.#usage.set(key, (u = { functionName, minute, architecture, memoryMb: memorySize, requests: 0, billedMs: 0 }));
-    let archs = this.#architectures.get(functionName);
-    if (!archs) this.#architectures.set(functionName, (archs = new Set()));
-    archs.add(architecture);
     u.requests++;
     u.billedMs += result.billedDurationMs;
-    this.prom.requests.labels(functionName, architecture).inc();
-    this.prom.billedDuration.labels(functionName, architecture).inc(result.billedDurationMs / 1000);
-    this.prom.gbSeconds.labels(functionName, architecture).inc((result.billedDurationMs * memorySize) / 1000 / 1024);
+    let byArchitecture = this.#billed.get(functionName);
+    if (!byArchitecture) this.#billed.set(functionName, (byArchitecture = new Map()));
+    let b = byArchitecture.get(architecture);
+    if (!b) byArchitecture.set(architecture, (b = { functionName, architecture, requests: 0, billedSeconds: 0, gbSeconds: 0 }));
+    b.requests++;
+    b.billedSeconds += result.billedDurationMs / 1000;
+    b.gbSeconds += (result.billedDurationMs * memorySize) / 1000 / 1024;
   }
 }
 

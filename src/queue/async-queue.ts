@@ -68,6 +68,13 @@ export class AsyncQueue implements EventQueue {
   #closed = false;
   #pumping = false;
   #pumpAgain = false;
+  /**
+   * Whether a freed concurrency slot may have something to start: a due event was throttled
+   * in the last pass (or the pass failed). Otherwise every waiting event is either not due
+   * yet (the timer wakes the queue for it) or new (enqueue pumps), so the synchronous
+   * invokes releasing slots cost the queue nothing.
+   */
+  #wantsSlot = true;
   #timer?: { at: number; cancel: () => void };
 
   constructor(private readonly deps: AsyncQueueDeps) {}
@@ -78,7 +85,9 @@ export class AsyncQueue implements EventQueue {
     this.#started = true;
     const resumed = this.deps.store.releaseAll();
     if (resumed > 0) this.deps.logger.info({ resumed }, 'async events interrupted by the last shutdown run again');
-    this.deps.invoker.onSlotFreed(() => this.#pump());
+    this.deps.invoker.onSlotFreed(() => {
+      if (this.#wantsSlot) this.#pump();
+    });
     this.#pump();
   }
 
@@ -150,6 +159,8 @@ export class AsyncQueue implements EventQueue {
         this.#pumpOnce();
       } while (this.#pumpAgain && !this.#closed);
     } catch (err) {
+      // A later pump retries: the next freed slot, if nothing sooner.
+      this.#wantsSlot = true;
       this.deps.logger.error({ err }, 'async queue dispatch failed');
     } finally {
       this.#pumping = false;
@@ -159,10 +170,14 @@ export class AsyncQueue implements EventQueue {
   #pumpOnce(): void {
     const { store, invoker, clock } = this.deps;
     const now = clock.now();
+    // Set again below as soon as an event is throttled, so that a slot freed later in this
+    // same pass (a cancel) runs the pass again.
+    this.#wantsSlot = false;
     let wakeAt = store.nextDueAfter(now);
     for (const functionName of store.dueFunctions(now)) {
       for (;;) {
         if (invoker.tryAcquire(functionName)) {
+          this.#wantsSlot = true;
           // Throttled: the events wait for a freed slot (or a changed reservation, looked at
           // again shortly), but not beyond their maximum age.
           const expiry = this.#expireWaiting(functionName, now);

@@ -112,6 +112,17 @@ describe('handler errors', () => {
     }
   });
 
+  it('fails an invocation whose function exits right after calling back, and only that one', async () => {
+    const spec = makeSpec('errors', 'index.exitAfterCallback', { functionName: 'exit-after-callback' });
+    for (let i = 0; i < 3; i++) {
+      const exited = await pool.invoke(spec, makeRequest(spec, { exit: true }));
+      assert.equal(exited.functionError, 'Unhandled');
+      assert.match(exited.payload.toString(), /"errorType":"Runtime\.ExitError".*Runtime exited without providing a reason/);
+      const next = await pool.invoke(spec, makeRequest(spec));
+      assert.equal(next.payload.toString(), '"ok"', 'the next invocation runs in a fresh environment');
+    }
+  });
+
   it('fails an async handler whose promise can never settle with Runtime.NodeJsExit', async () => {
     const { result } = await run(makeSpec('errors', 'index.neverSettles'));
     assertUnhandled(result, 'Runtime.NodeJsExit', /detected an unexpected Node\.js exit code/);

@@ -12,7 +12,7 @@
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { FrameReader, frameWriter, invokeFrame, type RuntimeMessage } from './runtime-ipc.ts';
+import { FrameReader, frameWriter, invokeFrame } from './runtime-ipc.ts';
 
 /** Largest synchronous response AWS accepts from a runtime (interop.MaxPayloadSize). */
 export const MAX_RESPONSE_PAYLOAD_BYTES = 6291556;
@@ -346,16 +346,18 @@ export class RuntimeApiServer {
   }
 
   /**
-   * Serves the runtime over its pipe (runtime-ipc.ts) besides HTTP. A message the state
-   * does not allow, or bytes that are not frames, call `onViolation`: only a function
-   * writing to the runtime's descriptor gets there, and the host then kills the environment.
+   * Serves the runtime over its pipe (runtime-ipc.ts) besides HTTP. Bytes that are not
+   * frames call `onViolation` (only a function writing to the runtime's descriptor sends
+   * them; the host then stops the environment). A frame the state does not allow is
+   * ignored, as HTTP would answer it 403: a late exception's answer for an invocation
+   * already over, say, after which the runtime exits by itself.
    */
-  attachPipe(socket: net.Socket, handlers: { onViolation(reason: string): void; onMessage?(message: RuntimeMessage): boolean }): void {
+  attachPipe(socket: net.Socket, handlers: { onViolation(reason: string): void }): void {
     const write = frameWriter(socket);
     const waiter: Waiter = { deliver: (inv) => write(invokeFrame(inv)) };
-    const refuse = (body: Buffer) => handlers.onViolation(body.toString('utf8').trim());
+    const refuse = () => {};
     const reader = new FrameReader((message) => {
-      if (this.closed || handlers.onMessage?.(message)) return;
+      if (this.closed) return;
       switch (message.t) {
         case 'next':
           this.requestNext(waiter, refuse);
@@ -363,25 +365,21 @@ export class RuntimeApiServer {
         case 'response':
         case 'error': {
           const to = message.t === 'response' ? 'InvocationResponse' : 'InvocationErrorResponse';
-          const denied = this.admitAnswer(message.id, to);
-          if (denied) return refuse(denied.body);
+          if (this.admitAnswer(message.id, to)) return refuse();
           const rss = message.rss !== undefined ? { rssBytes: message.rss } : {};
           if (message.t === 'error') {
             this.finish({ kind: 'error', errorType: message.errorType, payload: errorPayload(message.payload, message.errorType), ...rss });
           } else if (message.payload) this.finish({ kind: 'response', payload: message.payload, ...rss });
           else this.finish(tooLarge(message.size));
-          // On the pipe an answer also asks for the next event (one frame less each way per
-          // invocation), unless the runtime is about to exit: an event handed to it would be lost.
-          if (message.next) this.requestNext(waiter, refuse);
           return;
         }
         case 'init-error':
-          if (this.stateName !== 'Started') return refuse(invalidStateBody(this.stateName, 'InitError'));
+          if (this.stateName !== 'Started') return refuse();
           this.stateName = 'InitError';
           this.events.onInitError(message.errorType, errorPayload(message.payload, message.errorType));
           return;
         case 'assigned':
-          return refuse(Buffer.from('an assignment acknowledgement nobody asked for'));
+          return refuse();
       }
     }, handlers.onViolation);
     socket.on('data', (chunk: Buffer) => reader.push(chunk));

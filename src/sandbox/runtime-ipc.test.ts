@@ -15,19 +15,19 @@ describe('FrameReader', () => {
   it('reads frames however the bytes are split', () => {
     const bytes = Buffer.concat([
       encodeFrame({ t: 'next' }),
-      encodeFrame({ t: 'response', id: 'a', rss: 1024, next: true }, Buffer.from('{"x":1}')),
-      encodeFrame({ t: 'error', id: 'b', errorType: 'Boom', next: false }, Buffer.from('{}')),
+      encodeFrame({ t: 'response', id: 'a', rss: 1024 }, Buffer.from('{"x":1}')),
+      encodeFrame({ t: 'error', id: 'b', errorType: 'Boom' }, Buffer.from('{}')),
     ]);
     for (const step of [1, 3, 7, bytes.length]) {
       const { r, messages, violations } = reader();
       for (let i = 0; i < bytes.length; i += step) r.push(bytes.subarray(i, i + step));
       assert.deepEqual(violations, []);
       assert.deepEqual(
-        messages.map((m) => [m.t, 'id' in m ? m.id : null, 'payload' in m ? (m.payload?.toString() ?? null) : null, 'next' in m ? m.next : null]),
+        messages.map((m) => [m.t, 'id' in m ? m.id : null, 'payload' in m ? (m.payload?.toString() ?? null) : null]),
         [
-          ['next', null, null, null],
-          ['response', 'a', '{"x":1}', true],
-          ['error', 'b', '{}', false],
+          ['next', null, null],
+          ['response', 'a', '{"x":1}'],
+          ['error', 'b', '{}'],
         ],
         `split every ${step} bytes`,
       );
@@ -38,9 +38,9 @@ describe('FrameReader', () => {
   it('counts an answer over the response limit without keeping it, then reads on', () => {
     const { r, messages, violations } = reader();
     const size = MAX_RESPONSE_PAYLOAD_BYTES + 100;
-    const frame = encodeFrame({ t: 'response', id: 'big', next: true }, Buffer.alloc(size, 0x61));
+    const frame = encodeFrame({ t: 'response', id: 'big' }, Buffer.alloc(size, 0x61));
     for (let i = 0; i < frame.length; i += 65536) r.push(frame.subarray(i, i + 65536));
-    r.push(encodeFrame({ t: 'response', id: 'small', next: true }, Buffer.from('1')));
+    r.push(encodeFrame({ t: 'response', id: 'small' }, Buffer.from('1')));
     assert.deepEqual(violations, []);
     assert.deepEqual(
       messages.map((m) => [m.t, 'id' in m ? m.id : null, 'payload' in m && m.payload === null, 'size' in m ? m.size : null]),

@@ -5,9 +5,8 @@
  * write per direction, no 202 to wait for. Custom runtimes keep the HTTP Runtime API.
  *
  * A frame is `u32 metaLength, u32 payloadLength` (big-endian), a JSON object, then the
- * payload bytes. Runtime → host: {t:"next"} (once, when initialised), {t:"response",id,rss,
- * next} and {t:"error",id,errorType,rss,next} (next: the answer also asks for the next event,
- * unless the runtime is about to exit), {t:"init-error",
+ * payload bytes. Runtime → host: {t:"next"} (as GET /next: only a runtime that asks gets an
+ * event), {t:"response",id,rss} and {t:"error",id,errorType,rss}, {t:"init-error",
  * errorType}; host → runtime: {t:"invoke",id,deadline,arn,trace?,cc?,ci?} and {t:"assign",
  * env,unset,cwd} (primed-runtimes.ts). The function shares the
  * runtime's process and could write to fd 3 itself: a frame that does not parse is a
@@ -22,8 +21,8 @@ const MAX_META_BYTES = 64 * 1024;
 
 export type RuntimeMessage =
   | { readonly t: 'next' }
-  | { readonly t: 'response'; readonly id: string; readonly rss?: number; readonly next: boolean; readonly payload: Buffer | null; readonly size: number }
-  | { readonly t: 'error'; readonly id: string; readonly errorType: string; readonly rss?: number; readonly next: boolean; readonly payload: Buffer | null; readonly size: number }
+  | { readonly t: 'response'; readonly id: string; readonly rss?: number; readonly payload: Buffer | null; readonly size: number }
+  | { readonly t: 'error'; readonly id: string; readonly errorType: string; readonly rss?: number; readonly payload: Buffer | null; readonly size: number }
   | { readonly t: 'init-error'; readonly errorType: string; readonly payload: Buffer | null; readonly size: number }
   | { readonly t: 'assigned'; readonly payload: null; readonly size: 0 };
 
@@ -126,9 +125,9 @@ export class FrameReader {
       case 'assigned':
         return this.onMessage({ t: 'assigned', payload: null, size: 0 });
       case 'response':
-        return this.onMessage({ t: 'response', id: str(meta.id), ...(rss !== undefined ? { rss } : {}), next: meta.next === true, payload, size });
+        return this.onMessage({ t: 'response', id: str(meta.id), ...(rss !== undefined ? { rss } : {}), payload, size });
       case 'error':
-        return this.onMessage({ t: 'error', id: str(meta.id), errorType: str(meta.errorType), ...(rss !== undefined ? { rss } : {}), next: meta.next === true, payload, size });
+        return this.onMessage({ t: 'error', id: str(meta.id), errorType: str(meta.errorType), ...(rss !== undefined ? { rss } : {}), payload, size });
       case 'init-error':
         return this.onMessage({ t: 'init-error', errorType: str(meta.errorType), payload, size });
       default:

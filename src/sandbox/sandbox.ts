@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.ts';
 import { Confinement } from './confinement.ts';
 import type { PrimedRuntime } from './primed-runtimes.ts';
 import type { SandboxHost } from './host.ts';
-import { launcherFor, type Launcher } from './launcher.ts';
+import { launcherFor, type Launcher, type LaunchPlan } from './launcher.ts';
 import { EnvironmentLog } from './environment-log.ts';
 import { platformLines, type PlatformLines } from './platform-lines.ts';
 import {
@@ -207,15 +207,25 @@ export class Sandbox {
     }
     this.confinement = confinement;
     const launcher = this.options.launcher ?? launcherFor(this.spec.runtime);
-    const plan = launcher(this.spec, {
-      runtimeApi,
-      logStreamName: this.logStreamName,
-      initializationType: this.options.initializationType ?? 'on-demand',
-      sandboxed: confinement.sandboxed,
-      ...(confinement.tmpDir ? { tmpDir: confinement.tmpDir } : {}),
-      ...(this.options.host.runtimeModules ? { runtimeModules: this.options.host.runtimeModules } : {}),
-      ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
-    });
+    let plan: LaunchPlan;
+    try {
+      plan = launcher(this.spec, {
+        runtimeApi,
+        logStreamName: this.logStreamName,
+        initializationType: this.options.initializationType ?? 'on-demand',
+        sandboxed: confinement.sandboxed,
+        ...(confinement.tmpDir ? { tmpDir: confinement.tmpDir } : {}),
+        ...(this.options.host.runtimeModules ? { runtimeModules: this.options.host.runtimeModules } : {}),
+        ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+      });
+    } catch (error) {
+      // The spawn error answers the invocation; a primed runtime nobody will adopt goes.
+      if (primed) {
+        this.confinement = null;
+        void primed.dispose();
+      }
+      throw error;
+    }
     this.spawnedAt = performance.now();
     let child: ChildProcess;
     if (primed) {
@@ -343,7 +353,10 @@ export class Sandbox {
   private onOutcome(active: Active, outcome: RuntimeOutcome): void {
     if (active.done) return;
     active.done = true;
-    if (outcome.rssBytes !== undefined && outcome.rssBytes > this.runtimePeakBytes) this.runtimePeakBytes = outcome.rssBytes;
+    // The runtime's word, capped: a function writing its own frame could claim anything.
+    if (outcome.rssBytes !== undefined && outcome.rssBytes > this.runtimePeakBytes) {
+      this.runtimePeakBytes = Math.min(outcome.rssBytes, this.spec.memorySize * MB);
+    }
     active.cancelTimer();
     const durationMs = performance.now() - active.t0;
     // Output written before the response was posted is already in the pipes: let this

@@ -100,6 +100,13 @@ export interface IamStore {
   detach(owner: PolicyOwner, policyArn: string): boolean;
   /** How many users and roles a managed policy is attached to. */
   attachmentCount(policyArn: string): number;
+
+  /**
+   * A number that moves on every change to what the store holds, so callers can keep what
+   * they derive from it (parsed identity policies, signing credentials) until it moves;
+   * undefined when nothing read now may be kept (inside a transaction).
+   */
+  changes(): number | undefined;
 }
 
 /** Temporary credentials (STS AssumeRole, execution-role sessions) and whose they are. */
@@ -119,4 +126,6 @@ export interface SessionStore {
   put(session: SessionRecord): void;
   /** Deletes sessions expired at `now`; returns how many. */
   sweep(now: number): number;
+  /** As IamStore.changes(). */
+  changes(): number | undefined;
 }

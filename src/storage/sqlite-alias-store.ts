@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { deepFreeze, RowCache } from './row-cache.ts';
 import type { AliasRecord, AliasStore } from './versioning-types.ts';
 
 const SCHEMA = `
@@ -15,6 +16,9 @@ CREATE TABLE IF NOT EXISTS aliases (
 /** Aliases in the shared metadata database (takes the handle main.ts opened with openSqlite). */
 export class SqliteAliasStore implements AliasStore {
   readonly #get: Database.Statement<[string, string]>;
+  readonly #revision: Database.Statement<[string, string]>;
+  /** Invoking an alias reads it every time: kept decoded (and frozen) while its row is unchanged. */
+  readonly #cache: RowCache<AliasRecord>;
   readonly #insert: Database.Statement<[string, string, string, string, string]>;
   readonly #update: Database.Statement<[string, string, string, string, string, string]>;
   readonly #delete: Database.Statement<[string, string]>;
@@ -26,6 +30,8 @@ export class SqliteAliasStore implements AliasStore {
   constructor(db: Database.Database) {
     db.exec(SCHEMA);
     this.#get = db.prepare('SELECT record FROM aliases WHERE function_name = ? AND name = ?');
+    this.#revision = db.prepare('SELECT revision_id FROM aliases WHERE function_name = ? AND name = ?').pluck();
+    this.#cache = new RowCache(db, (alias) => alias.revisionId);
     this.#insert = db.prepare(
       'INSERT OR IGNORE INTO aliases (function_name, name, function_version, revision_id, record) VALUES (?, ?, ?, ?, ?)',
     );
@@ -42,8 +48,14 @@ export class SqliteAliasStore implements AliasStore {
   }
 
   getAlias(functionName: string, name: string): AliasRecord | undefined {
-    const row = this.#get.get(functionName, name) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as AliasRecord) : undefined;
+    return this.#cache.get(
+      `${functionName}\u0000${name}`,
+      () => this.#revision.get(functionName, name) as string | undefined,
+      () => {
+        const row = this.#get.get(functionName, name) as { record: string } | undefined;
+        return row ? deepFreeze(JSON.parse(row.record) as AliasRecord) : undefined;
+      },
+    );
   }
 
   createAlias(alias: AliasRecord): boolean {

@@ -75,6 +75,8 @@ CREATE TABLE IF NOT EXISTS async_events (
   failure TEXT
 );
 CREATE INDEX IF NOT EXISTS async_events_due ON async_events (function_name, failed_at, running, next_attempt_at, seq);
+-- What is waiting across functions (dueFunctions, nextDueAfter), without reading the failed ones.
+CREATE INDEX IF NOT EXISTS async_events_waiting ON async_events (failed_at, running, next_attempt_at);
 `;
 
 interface Row {

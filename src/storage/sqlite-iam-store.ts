@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { cacheGeneration } from './row-cache.ts';
 import { CredentialSealer } from './credential-sealing.ts';
 import type { ValueCipher } from './encryption.ts';
 import type { AccessKeyRecord, IamStore, IamTag, InlinePolicyRecord, ManagedPolicyRecord, PolicyOwner, RoleRecord, UserRecord } from './iam-types.ts';
@@ -67,10 +68,12 @@ const optional = <T extends { description: string | null }>(row: T) => ({ ...row
 export class SqliteIamStore implements IamStore {
   readonly #s;
   readonly #sealer: CredentialSealer;
+  readonly changes: () => number | undefined;
 
   /** With a cipher, access keys' secrets are sealed at rest (plaintext ones an older server left are sealed now). */
   constructor(db: Database.Database, cipher?: ValueCipher) {
     db.exec(SCHEMA);
+    this.changes = cacheGeneration(db);
     this.#sealer = new CredentialSealer(cipher, 'iam_access_keys');
     this.#sealer.migrate(db, 'id', ['secret']);
     const userCols = 'name, path, id, arn, created, tags';

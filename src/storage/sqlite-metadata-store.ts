@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ValueCipher } from './encryption.ts';
 import { FunctionRecordCodec, migrateFunctionEnvironments } from './function-record-codec.ts';
+import { deepFreeze, RowCache } from './row-cache.ts';
 import type { FunctionRecord, MetadataStore } from './types.ts';
 
 const SCHEMA = `
@@ -19,6 +20,13 @@ CREATE INDEX IF NOT EXISTS functions_code_key ON functions (code_key);
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
   readonly #get: Database.Statement<[string, string]>;
+  readonly #revision: Database.Statement<[string, string]>;
+  /**
+   * Decoded records by name and version: an invoke reads its function's record, and
+   * decoding it (JSON and the sealed environment) costs more than everything else the
+   * lookup does. Shared and frozen; a changed or deleted row is never served (RowCache).
+   */
+  readonly #cache: RowCache<FunctionRecord>;
   readonly #insert: Database.Statement<[string, string, string, string, string]>;
   readonly #update: Database.Statement<[string, string, string, string, string, string]>;
   readonly #selectAll: Database.Statement<[string]>;
@@ -39,6 +47,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#codec = new FunctionRecordCodec(cipher);
     if (cipher) migrateFunctionEnvironments(db, this.#codec);
     this.#get = this.#db.prepare('SELECT record FROM functions WHERE name = ? AND version = ?');
+    this.#revision = this.#db.prepare('SELECT revision_id FROM functions WHERE name = ? AND version = ?').pluck();
+    this.#cache = new RowCache(db, (record) => record.revisionId);
     this.#insert = this.#db.prepare(
       'INSERT OR IGNORE INTO functions (name, version, revision_id, code_key, record) VALUES (?, ?, ?, ?, ?)',
     );
@@ -58,8 +68,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   getFunction(name: string, version = '$LATEST'): FunctionRecord | undefined {
-    const row = this.#get.get(name, version) as { record: string } | undefined;
-    return row ? this.#codec.decode(row.record) : undefined;
+    return this.#cache.get(
+      `${name}\u0000${version}`,
+      () => this.#revision.get(name, version) as string | undefined,
+      () => {
+        const row = this.#get.get(name, version) as { record: string } | undefined;
+        return row ? deepFreeze(this.#codec.decode(row.record)) : undefined;
+      },
+    );
   }
 
   createFunction(record: FunctionRecord): boolean {
@@ -80,11 +96,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   deleteFunction(name: string): FunctionRecord[] {
-    return this.#db.transaction(() => {
+    const removed = this.#db.transaction(() => {
       const rows = this.#selectAll.all(name) as { record: string }[];
       this.#deleteAll.run(name);
       return rows.map((r) => this.#codec.decode(r.record));
     })();
+    // Never served again anyway (their rows are gone); this only frees the memory.
+    this.#cache.forgetPrefix(`${name}\u0000`);
+    return removed;
   }
 
   listFunctions(after: string | undefined, limit: number): FunctionRecord[] {

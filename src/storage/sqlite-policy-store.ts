@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { deepFreeze, RowCache } from './row-cache.ts';
 
 /** A function's resource-based policy at one qualifier ('' is the unqualified function). */
 export interface PolicyRecord {
@@ -42,6 +43,12 @@ END;
  */
 export class SqlitePolicyStore implements PolicyStore {
   readonly #get: Database.Statement<[string, string]>;
+  readonly #revision: Database.Statement<[string, string]>;
+  /**
+   * Every Invoke authorizes against its function's policy: kept parsed (and frozen) while
+   * its row is unchanged. Rows the triggers delete are seen as gone like any other change.
+   */
+  readonly #cache: RowCache<PolicyRecord>;
   readonly #insert: Database.Statement<[string, string, string, string]>;
   readonly #update: Database.Statement<[string, string, string, string, string]>;
   readonly #delete: Database.Statement<[string, string, string]>;
@@ -49,14 +56,22 @@ export class SqlitePolicyStore implements PolicyStore {
   constructor(db: Database.Database) {
     db.exec(SCHEMA);
     this.#get = db.prepare('SELECT revision_id AS revisionId, statements FROM lambda_policies WHERE function_name = ? AND qualifier = ?');
+    this.#revision = db.prepare('SELECT revision_id FROM lambda_policies WHERE function_name = ? AND qualifier = ?').pluck();
+    this.#cache = new RowCache(db, (policy) => policy.revisionId);
     this.#insert = db.prepare('INSERT OR IGNORE INTO lambda_policies (function_name, qualifier, revision_id, statements) VALUES (?, ?, ?, ?)');
     this.#update = db.prepare('UPDATE lambda_policies SET revision_id = ?, statements = ? WHERE function_name = ? AND qualifier = ? AND revision_id = ?');
     this.#delete = db.prepare('DELETE FROM lambda_policies WHERE function_name = ? AND qualifier = ? AND revision_id = ?');
   }
 
   getPolicy(functionName: string, qualifier: string): PolicyRecord | undefined {
-    const row = this.#get.get(functionName, qualifier) as { revisionId: string; statements: string } | undefined;
-    return row && { functionName, qualifier, revisionId: row.revisionId, statements: JSON.parse(row.statements) as unknown[] };
+    return this.#cache.get(
+      `${functionName}\u0000${qualifier}`,
+      () => this.#revision.get(functionName, qualifier) as string | undefined,
+      () => {
+        const row = this.#get.get(functionName, qualifier) as { revisionId: string; statements: string } | undefined;
+        return row && deepFreeze({ functionName, qualifier, revisionId: row.revisionId, statements: JSON.parse(row.statements) as unknown[] });
+      },
+    );
   }
 
   putPolicy(record: PolicyRecord, expectedRevisionId: string | undefined): boolean {

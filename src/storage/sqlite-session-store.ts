@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { cacheGeneration } from './row-cache.ts';
 import { CredentialSealer } from './credential-sealing.ts';
 import type { ValueCipher } from './encryption.ts';
 import type { SessionRecord, SessionStore } from './iam-types.ts';
@@ -23,9 +24,11 @@ export class SqliteSessionStore implements SessionStore {
   readonly #put;
   readonly #sweep;
   readonly #sealer: CredentialSealer;
+  readonly changes: () => number | undefined;
 
   constructor(db: Database.Database, cipher?: ValueCipher) {
     db.exec(SCHEMA);
+    this.changes = cacheGeneration(db);
     this.#sealer = new CredentialSealer(cipher, 'iam_sessions');
     this.#sealer.migrate(db, 'access_key_id', ['secret_access_key', 'session_token']);
     this.#get = db.prepare(

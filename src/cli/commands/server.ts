@@ -14,6 +14,7 @@ interface ServerFlags {
   readonly concurrency?: string;
   readonly logLevel?: string;
   readonly auth?: string;
+  readonly runtimePool?: string;
 }
 
 /** Config field → the flag that sets it, so a schema error names what the user typed. */
@@ -27,6 +28,7 @@ const FLAG_OF: Record<string, string> = {
   concurrencyLimit: '--concurrency',
   logLevel: '--log-level',
   auth: '--auth',
+  'runtimePool.size': '--runtime-pool',
 };
 
 export function registerServer(program: Command): void {
@@ -42,6 +44,7 @@ export function registerServer(program: Command): void {
     .option('--concurrency <n>', 'account-wide concurrent executions (default 1000)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
     .option('--auth <on|off>', 'SigV4 authentication of every request (env NIMBUS_AUTH, default on); off is for throwaway local use')
+    .option('--runtime-pool <n>', 'pre-started Node.js runtimes kept for cold starts, 0 to 64 (default 2; 0: none)')
     .action(async (flags: ServerFlags) => {
       try {
         await serve(flags);
@@ -111,6 +114,7 @@ export function configInput(flags: ServerFlags, env: NodeJS.ProcessEnv = process
     ...(flags.concurrency !== undefined ? { concurrencyLimit: numeric(flags.concurrency) } : {}),
     ...(flags.logLevel !== undefined ? { logLevel: flags.logLevel as ConfigInput['logLevel'] } : {}),
     ...(auth !== undefined && auth !== '' ? { auth: auth as ConfigInput['auth'] } : {}),
+    ...(flags.runtimePool !== undefined ? { runtimePool: { size: numeric(flags.runtimePool) } } : {}),
   };
 }
 

@@ -379,6 +379,9 @@ function writePipe(buf) {
   }
 }
 
+/** Largest response the host accepts (runtime-api.ts MAX_RESPONSE_PAYLOAD_BYTES, AWS's interop.MaxPayloadSize). */
+const MAX_RESPONSE_BYTES = 6291556;
+
 /** Our peak resident size, sent with each answer (the host's Max Memory Used). */
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
@@ -395,16 +398,22 @@ function pipeClient() {
   let waiting = null;
   /** @type {Record<string, (f: { meta: any, payload: Buffer }) => void>} */
   const handlers = {};
-  let buffered = Buffer.alloc(0);
+  /** Bytes of a frame not yet whole (kept as chunks: a 6 MB event arrives in many). @type {Buffer[]} */
+  let chunks = [];
+  let buffered = 0;
   socket.on('data', (chunk) => {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-    while (buffered.length >= 8) {
-      const metaLength = buffered.readUInt32BE(0);
-      const payloadLength = buffered.readUInt32BE(4);
-      const end = 8 + metaLength + payloadLength;
-      if (buffered.length < end) break;
-      const f = { meta: JSON.parse(buffered.toString('utf8', 8, 8 + metaLength)), payload: buffered.subarray(8 + metaLength, end) };
-      buffered = buffered.subarray(end);
+    chunks.push(chunk);
+    buffered += chunk.length;
+    while (buffered >= 8) {
+      let head = chunks[0];
+      if (head.length < 8) head = chunks[0] = Buffer.concat(chunks.splice(0, chunks.length), buffered);
+      const end = 8 + head.readUInt32BE(0) + head.readUInt32BE(4);
+      if (buffered < end) break;
+      const all = chunks.length === 1 ? head : Buffer.concat(chunks, buffered);
+      const metaLength = all.readUInt32BE(0);
+      const f = { meta: JSON.parse(all.toString('utf8', 8, 8 + metaLength)), payload: all.subarray(8 + metaLength, end) };
+      chunks = end < all.length ? [all.subarray(end)] : [];
+      buffered -= end;
       const handler = handlers[f.meta.t];
       if (handler) handler(f);
       else if (waiting) {
@@ -416,14 +425,17 @@ function pipeClient() {
       } else inbox.push(f);
     }
   });
-  /** Only the first request is a frame: every answer also asks for the next event (runtime-ipc.ts). */
-  let asked = false;
-  /** @param {string} type @param {string} errorType @param {string | undefined} id @param {unknown} error @param {boolean} next */
-  const postError = (type, errorType, id, error, next) => {
-    writePipe(frame({ t: type, id, errorType: headerSafe(errorType), rss: peakRss(), next }, Buffer.from(serialize(error))));
-    // Still running after all (process.exit replaced?): the next request must be a frame again.
-    if (!next) asked = false;
-  };
+  /**
+   * Answers go out on the next turn of the loop, as the HTTP client's POST completes later:
+   * a function that exits right after calling back loses its answer (Runtime.ExitError), as
+   * on AWS; the callback (the next request, or the runtime's own exit) follows the write.
+   * @param {object} meta @param {string} body @param {() => void} callback
+   */
+  const answer = (meta, body, callback) =>
+    setImmediate(() => {
+      writePipe(frame({ ...meta, rss: peakRss() }, Buffer.from(body, 'utf8')));
+      callback();
+    });
   return {
     /** Frames of other types (the pool's assignment) go to their own handler. @param {string} type @param {(f: { meta: any, payload: Buffer }) => void} fn */
     on(type, fn) {
@@ -435,10 +447,9 @@ function pipeClient() {
     unref() {
       socket.unref();
     },
-    /** @returns {Promise<{ body: Buffer, headers: import('node:http').IncomingHttpHeaders }>} */
+    /** Asks for the next event, as GET /next does: only a runtime that asks is given one. @returns {Promise<{ body: Buffer, headers: import('node:http').IncomingHttpHeaders }>} */
     nextInvocation() {
-      if (!asked) writePipe(frame({ t: 'next' }));
-      asked = true;
+      writePipe(frame({ t: 'next' }));
       return new Promise((resolve) => {
         /** @param {{ meta: any, payload: Buffer }} f */
         const take = ({ meta, payload }) => {
@@ -465,22 +476,24 @@ function pipeClient() {
     },
     /** @param {unknown} result @param {string} id @param {() => void} callback */
     postInvocationResponse(result, id, callback) {
-      const next = !exiting.has(callback);
-      writePipe(frame({ t: 'response', id, rss: peakRss(), next }, Buffer.from(serialize(result), 'utf8')));
-      if (!next) asked = false;
-      callback();
+      const body = serialize(result);
+      answer({ t: 'response', id }, body, () => {
+        // The host refuses it (Function.ResponseSizeTooLarge); the HTTP client learnt so from a 413.
+        if (Buffer.byteLength(body) > MAX_RESPONSE_BYTES) {
+          logError('Invoke Error', new Error('Failed to post handler success response. Http response code: 413.'));
+        }
+        callback();
+      });
     },
     /** @param {unknown} error @param {string} id @param {() => void} callback */
     postInvocationError(error, id, callback) {
       const response = toRapidResponse(error);
-      postError('error', response.errorType, id, response, !exiting.has(callback));
-      callback();
+      answer({ t: 'error', id, errorType: headerSafe(response.errorType) }, serialize(response), callback);
     },
     /** @param {unknown} error @param {() => void} callback */
     postInitError(error, callback) {
       const response = toRapidResponse(error);
-      postError('init-error', response.errorType, undefined, response, false);
-      callback();
+      answer({ t: 'init-error', errorType: headerSafe(response.errorType) }, serialize(response), callback);
     },
   };
 }
@@ -525,8 +538,10 @@ function tryRequire(file) {
 /** @param {string} file */
 async function tryImport(file) {
   if (!fs.existsSync(file)) return undefined;
-  // ESM does not read NODE_PATH; AWS's runtime makes it (layers, the SDK) work anyway.
-  (await import('./node-path-imports.mjs')).enableNodePathImports(file);
+  // ESM does not read NODE_PATH; AWS's runtime makes it (layers, the SDK) work anyway. The
+  // choice is made once, for the function's handler: never for a primed runtime's rehearsal.
+  const nodePathImports = await import('./node-path-imports.mjs');
+  if (!rehearsing) nodePathImports.enableNodePathImports(file);
   return await import(pathToFileURL(file).href);
 }
 
@@ -593,15 +608,6 @@ async function loadHandler(appRoot, fullHandler) {
 const NO_OP = () => {};
 /** The single beforeExit action of the current invocation. */
 let beforeExit = NO_OP;
-
-/** Callbacks that end the process after an answer: the pipe then does not ask for another event. */
-const exiting = new WeakSet();
-/** @param {number} code */
-function exitWith(code) {
-  const exit = () => process.exit(code);
-  exiting.add(exit);
-  return exit;
-}
 
 /** @type {{ uncaughtException: (e: unknown) => void, unhandledRejection: (e: unknown) => void }} */
 const errorCallbacks = {
@@ -728,8 +734,8 @@ function runtime(handler, isAsync, rt = client) {
     currentRequestId = id;
     const { callback, context, markCompleted } = buildCallbackContext(id, scheduleIteration, rt);
     try {
-      errorCallbacks.uncaughtException = (error) => rt.postInvocationError(error, id, exitWith(129));
-      errorCallbacks.unhandledRejection = (error) => rt.postInvocationError(error, id, exitWith(128));
+      errorCallbacks.uncaughtException = (error) => rt.postInvocationError(error, id, () => process.exit(129));
+      errorCallbacks.unhandledRejection = (error) => rt.postInvocationError(error, id, () => process.exit(128));
       // Fires when the loop empties and nothing else reported: an async handler whose
       // promise can never settle fails; a sync one that never called back answers null.
       beforeExit = () => {
@@ -753,6 +759,9 @@ function runtime(handler, isAsync, rt = client) {
   scheduleIteration();
 }
 
+/** A primed runtime is warming up (before its function): nothing it does may be decided for good. */
+let rehearsing = false;
+
 /**
  * A primed runtime warms the paths a first invocation takes (the CommonJS and ESM loaders,
  * the context, JSON both ways, a frame), says it is ready, and waits for its function.
@@ -761,6 +770,7 @@ function runtime(handler, isAsync, rt = client) {
 function awaitFunction(channel) {
   // The handler loader's whole path once (an ES module, as prime.mjs is found before prime.cjs),
   // the CommonJS loader, and the module search path's set-up.
+  rehearsing = true;
   return loadHandler(path.dirname(SELF_PATH), 'prime.handler')
     .then((handler) => {
       require('./prime.cjs');
@@ -772,6 +782,7 @@ function awaitFunction(channel) {
         new Promise((resolve) => {
         channel.on('assign', ({ meta }) => {
           channel.unref();
+          rehearsing = false;
           takeEnvironment(meta.env, meta.unset, meta.cwd);
           resolve(undefined);
         });
@@ -804,7 +815,7 @@ function rehearse(handler) {
           headers: { 'lambda-runtime-aws-request-id': 'prime', 'lambda-runtime-deadline-ms': String(Date.now() + 1000), 'lambda-runtime-invoked-function-arn': '' },
         }),
       postInvocationResponse: (result) => {
-        frame({ t: 'response', id: 'prime', rss: peakRss(), next: true }, Buffer.from(serialize(result), 'utf8'));
+        frame({ t: 'response', id: 'prime', rss: peakRss() }, Buffer.from(serialize(result), 'utf8'));
         done();
       },
       postInvocationError: done,
@@ -824,6 +835,8 @@ function takeEnvironment(env, unset, cwd) {
   for (const key of unset) delete process.env[key];
   Object.assign(process.env, env);
   process.chdir(cwd);
+  // What started the runtime (bwrap's --chdir, the cgroup's sh) set PWD to its first folder.
+  if (process.env.PWD !== undefined && !Object.hasOwn(env, 'PWD')) process.env.PWD = cwd;
   /** @type {any} */ (require('node:module')).Module._initPaths();
   patchConsole();
 }
