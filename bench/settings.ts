@@ -16,8 +16,12 @@ export const SETTINGS = {
   /** Requests through the relay server (loopback + IPC): the warm floor. */
   relayRequests: 3000,
   warmInvokes: 2000,
-  /** Unmeasured requests before each sequential series. */
-  warmupRequests: 200,
+  /**
+   * Unmeasured requests before each sequential series (floors too): the server's code is
+   * compiled by V8 as it runs (optimised after a few thousand calls), and its first
+   * invocations are slower than the steady state a warm environment is about.
+   */
+  warmupRequests: 3000,
   connections: [1, 16, 64],
   echoLoadS: 3,
   nimbusLoadS: 5,

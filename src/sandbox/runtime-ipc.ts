@@ -27,13 +27,14 @@ export type RuntimeMessage =
   | { readonly t: 'assigned'; readonly payload: null; readonly size: 0 };
 
 export function encodeFrame(meta: object, payload?: Buffer): Buffer {
-  const json = Buffer.from(JSON.stringify(meta), 'utf8');
+  const json = JSON.stringify(meta);
+  const jsonBytes = Buffer.byteLength(json, 'utf8');
   const body = payload ?? EMPTY;
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + json.length + body.length);
-  frame.writeUInt32BE(json.length, 0);
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + jsonBytes + body.length);
+  frame.writeUInt32BE(jsonBytes, 0);
   frame.writeUInt32BE(body.length, 4);
-  json.copy(frame, HEADER_BYTES);
-  body.copy(frame, HEADER_BYTES + json.length);
+  frame.write(json, HEADER_BYTES, 'utf8');
+  body.copy(frame, HEADER_BYTES + jsonBytes);
   return frame;
 }
 
@@ -68,6 +69,9 @@ export class FrameReader {
 
   push(chunk: Buffer): void {
     if (this.failed) return;
+    // The usual case: nothing pending and the chunk holds whole frames (one answer, say).
+    if (this.pendingBytes === 0 && this.meta === null && this.skipping === 0) chunk = this.wholeFrames(chunk);
+    if (chunk.length === 0 || this.failed) return;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     while (!this.failed && this.step()) {
@@ -93,14 +97,9 @@ export class FrameReader {
       if (metaLength > MAX_META_BYTES) return this.violate(`a frame header announced ${metaLength} bytes of meta`);
       if (this.pendingBytes < HEADER_BYTES + metaLength) return false;
       this.take(HEADER_BYTES);
-      let meta: unknown;
-      try {
-        meta = JSON.parse(this.take(metaLength).toString('utf8'));
-      } catch {
-        return this.violate('a frame did not hold JSON');
-      }
-      if (!meta || typeof meta !== 'object' || typeof (meta as { t?: unknown }).t !== 'string') return this.violate('a frame had no type');
-      this.meta = meta as Record<string, unknown>;
+      const meta = parseMeta(this.take(metaLength).toString('utf8'));
+      if (!meta) return this.violate('a frame did not hold a typed JSON object');
+      this.meta = meta;
       this.payloadLength = payloadLength;
       if (payloadLength > MAX_RESPONSE_PAYLOAD_BYTES) {
         this.skipping = payloadLength;
@@ -112,12 +111,32 @@ export class FrameReader {
     return true;
   }
 
+  /** Reads the whole frames at the start of chunk straight from it; returns the rest. */
+  private wholeFrames(chunk: Buffer): Buffer {
+    let at = 0;
+    while (!this.failed && chunk.length - at >= HEADER_BYTES) {
+      const metaLength = chunk.readUInt32BE(at);
+      const payloadLength = chunk.readUInt32BE(at + 4);
+      const end = at + HEADER_BYTES + metaLength + payloadLength;
+      if (metaLength > MAX_META_BYTES || payloadLength > MAX_RESPONSE_PAYLOAD_BYTES || end > chunk.length) break;
+      const meta = parseMeta(chunk.toString('utf8', at + HEADER_BYTES, at + HEADER_BYTES + metaLength));
+      if (!meta) {
+        this.violate('a frame did not hold a typed JSON object');
+        return EMPTY;
+      }
+      this.meta = meta;
+      this.payloadLength = payloadLength;
+      this.emit(chunk.subarray(end - payloadLength, end));
+      at = end;
+    }
+    return at === 0 ? chunk : chunk.subarray(at);
+  }
+
   private emit(payload: Buffer | null): void {
     const meta = this.meta!;
     const size = this.payloadLength;
     this.meta = null;
     this.payloadLength = 0;
-    const str = (v: unknown) => (typeof v === 'string' ? v : '');
     const rss = typeof meta.rss === 'number' && Number.isFinite(meta.rss) ? meta.rss : undefined;
     switch (meta.t) {
       case 'next':
@@ -174,6 +193,21 @@ export class FrameReader {
     }
     return out;
   }
+}
+
+/** A frame's meta: a JSON object with a string `t`, or null. */
+function parseMeta(text: string): Record<string, unknown> | null {
+  let meta: unknown;
+  try {
+    meta = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return meta !== null && typeof meta === 'object' && typeof (meta as { t?: unknown }).t === 'string' ? (meta as Record<string, unknown>) : null;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
 }
 
 /** Writes frames to the runtime; a write error means the runtime is gone (its exit decides). */
