@@ -4,9 +4,9 @@
  * happens before a request's clock starts: the figures include the server's
  * verification, not the client's signing.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { SourceData } from '@smithy/types';
+import { parseCredentials } from '../src/auth/root-credentials.ts';
+import { Sha256 } from '../src/auth/sigv4.ts';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -15,26 +15,6 @@ export interface Credentials {
 
 const REGION = 'us-east-1';
 const SERVICE = 'lambda';
-
-/** node:crypto as the signer's hash constructor (no @aws-crypto in node_modules). */
-class Sha256 {
-  readonly #hash: Hash | Hmac;
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.#hash.update(bytes(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.#hash.digest()));
-  }
-}
-
-function bytes(data: SourceData): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
-}
 
 /** Signs requests for one set of credentials (service lambda, us-east-1). */
 export class Signer {
@@ -73,21 +53,4 @@ function lowerCased(headers: Record<string, string>): Record<string, string> {
 }
 
 /** The [default] key pair of an AWS shared-credentials file's text (what Nimbus writes to <dataDir>/credentials). */
-export function parseSharedCredentials(text: string): Credentials | undefined {
-  let section = '';
-  const values = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
-    const header = /^\[\s*(.+?)\s*\]$/.exec(line);
-    if (header) {
-      section = header[1]!;
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (section === 'default' && eq > 0) values.set(line.slice(0, eq).trim().toLowerCase(), line.slice(eq + 1).trim());
-  }
-  const accessKeyId = values.get('aws_access_key_id');
-  const secretAccessKey = values.get('aws_secret_access_key');
-  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
-}
+export const parseSharedCredentials: (text: string) => Credentials | undefined = parseCredentials;
