@@ -15,8 +15,11 @@ import type { FunctionSpec } from './types.ts';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-primed-'));
 const bwrapHost = detectSandboxHost({ scratchDir: path.join(scratch, 'bwrap') });
+// Where a memory cgroup is writable, a runtime starts through sh (which joins it): its PWD too must match.
+const cgroupHost = detectSandboxHost({ scratchDir: path.join(scratch, 'cgroup'), bwrap: false });
 const hosts: Array<[name: string, host: SandboxHost, skip: string | false]> = [
   ['plain processes', plainSandboxHost(path.join(scratch, 'plain')), false],
+  [`processes ${cgroupHost.cgroup ? 'in a memory cgroup' : '(no writable memory cgroup here)'}`, cgroupHost, false],
   ['bubblewrap', bwrapHost, skipUnless(bwrapHost.bwrap !== null, `bubblewrap is not usable here (${bwrapHost.problems.join('; ') || 'bwrap not found'})`)],
 ];
 
