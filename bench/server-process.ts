@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { startNimbus, type Nimbus } from '../src/main.ts';
-import { parseSharedCredentials, type Credentials } from './sigv4.ts';
+import { parseCredentials } from '../src/auth/root-credentials.ts';
+import type { Credentials } from './sigv4.ts';
 
 /** Sandboxes must outlive the whole run so the warm phases stay warm. */
 const IDLE_TIMEOUT_MS = 30 * 60_000;
@@ -46,7 +47,7 @@ try {
   const poolOption = pool === undefined ? {} : { runtimePool: { size: Number(pool) } };
   nimbus = await startNimbus({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', idleTimeoutMs: IDLE_TIMEOUT_MS, ...poolOption });
   // The server wrote its root key to <dataDir>/credentials (AWS shared-credentials format) on start.
-  const credentials = parseSharedCredentials(fs.readFileSync(path.join(dataDir, 'credentials'), 'utf8'));
+  const credentials = parseCredentials(fs.readFileSync(path.join(dataDir, 'credentials'), 'utf8'));
   if (!credentials) throw new Error(`${dataDir}/credentials holds no [default] key pair`);
   // CreateFunction's Role must name a role Lambda may assume.
   await createBenchRole(nimbus.endpoint, credentials);

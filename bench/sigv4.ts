@@ -5,7 +5,6 @@
  * verification, not the client's signing.
  */
 import { SignatureV4 } from '@smithy/signature-v4';
-import { parseCredentials } from '../src/auth/root-credentials.ts';
 import { Sha256 } from '../src/auth/sigv4.ts';
 
 export interface Credentials {
@@ -51,6 +50,3 @@ export class Signer {
 function lowerCased(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 }
-
-/** The [default] key pair of an AWS shared-credentials file's text (what Nimbus writes to <dataDir>/credentials). */
-export const parseSharedCredentials: (text: string) => Credentials | undefined = parseCredentials;
