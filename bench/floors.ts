@@ -75,10 +75,19 @@ export async function loopbackRoundTrip(echo: EchoServer, n: number, warmup: num
   return { ...summarize(r.samples), errors: r.errors };
 }
 
-export async function echoThroughput(echo: EchoServer, connections: readonly number[], durationS: number, warmupS: number): Promise<LoadResult[]> {
+export function echoThroughput(echo: EchoServer, connections: readonly number[], durationS: number, warmupS: number): Promise<LoadResult[]> {
+  return loadSeries(echo.endpoint, connections, durationS, warmupS);
+}
+
+/** Load on the relay server's /invoke (started with --children): the throughput floor of a gateway that only relays. */
+export function relayThroughput(relay: RelayServer, connections: readonly number[], durationS: number, warmupS: number): Promise<LoadResult[]> {
+  return loadSeries(`${relay.endpoint}/invoke`, connections, durationS, warmupS);
+}
+
+async function loadSeries(url: string, connections: readonly number[], durationS: number, warmupS: number): Promise<LoadResult[]> {
   const out: LoadResult[] = [];
   for (const c of connections) {
-    out.push(await warmLoad({ url: echo.endpoint, body: '{}', expectBody: '{}', connections: c, durationS }, warmupS));
+    out.push(await warmLoad({ url, body: '{}', expectBody: '{}', connections: c, durationS }, warmupS));
   }
   return out;
 }

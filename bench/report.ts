@@ -39,6 +39,11 @@ export interface Results {
     /** Loopback HTTP round trip plus one IPC round trip: the warm invoke floor. */
     readonly relayRoundTripMs: Sequential | null;
     readonly echoThroughput: LoadResult[] | null;
+    /**
+     * The relay server with one child per connection at most, each given one request at a
+     * time: what a gateway with Lambda's semantics that does nothing but relay answers.
+     */
+    readonly relayThroughput?: LoadResult[] | null;
   };
   readonly nimbus: {
     /** runtimePool.size of the server's config; null when the server has no such option. */
@@ -131,8 +136,10 @@ function figures(r: Results): string {
   }
   for (const t of n.throughput ?? []) {
     const e = f.echoThroughput?.find((l) => l.connections === t.connections);
+    const relayed = f.relayThroughput?.find((l) => l.connections === t.connections);
     rows.push(
       [`throughput, c=${t.connections}`, t.requestsPerSec, e?.requestsPerSec ?? NaN, 'req/s', 'echo server'],
+      [`  relay floor, c=${t.connections}`, relayed?.requestsPerSec ?? NaN, e?.requestsPerSec ?? NaN, 'req/s', 'echo server'],
       [`  latency p50, c=${t.connections}`, t.latencyMs.p50, e?.latencyMs.p50 ?? NaN, 'ms', 'echo server'],
       [`  latency p99, c=${t.connections}`, t.latencyMs.p99, e?.latencyMs.p99 ?? NaN, 'ms', 'echo server'],
     );
@@ -284,6 +291,7 @@ export function errorSummary(r: Results): string {
     }
   };
   loads('echo', r.floors.echoThroughput);
+  loads('relay', r.floors.relayThroughput);
   loads('Nimbus', r.nimbus.throughput);
   for (const p of r.peers ?? []) loads(p.name, p.load ? [p.load] : []);
   const a = r.nimbus.asyncDrain;

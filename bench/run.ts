@@ -7,7 +7,18 @@
 import os from 'node:os';
 import { asyncDrain, type DrainResult } from './async-drain.ts';
 import { cleanEnv, spawnReady, type ReadyChild } from './children.ts';
-import { echoThroughput, idleNodeMemory, ipcRoundTrip, loopbackRoundTrip, nodeStart, nodeStartWithHandler, relayRoundTrip, type EchoServer, type RelayServer } from './floors.ts';
+import {
+  echoThroughput,
+  idleNodeMemory,
+  ipcRoundTrip,
+  loopbackRoundTrip,
+  nodeStart,
+  nodeStartWithHandler,
+  relayRoundTrip,
+  relayThroughput,
+  type EchoServer,
+  type RelayServer,
+} from './floors.ts';
 import {
   coldStarts,
   deployMany,
@@ -46,8 +57,8 @@ const NOTHING_MEASURED: Omit<Results['nimbus'], 'noPool'> = {
   asyncDrain: null,
 };
 
-async function start<T>(script: string, env?: NodeJS.ProcessEnv): Promise<ReadyChild<T>> {
-  const child = await spawnReady<T>(['--import', 'tsx', script], env);
+async function start<T>(script: string, env?: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<ReadyChild<T>> {
+  const child = await spawnReady<T>(['--import', 'tsx', script, ...args], env);
   children.push(child);
   return child;
 }
@@ -96,6 +107,15 @@ async function main(): Promise<void> {
   const ipcRoundTripMs = await phase('IPC', () => ipcRoundTrip(relayChild.ready, s.ipcRoundTrips, s.warmupRequests));
   const relayRoundTripMs = await phase('relay', () => relayRoundTrip(relayChild.ready, s.relayRequests, s.warmupRequests));
   await release([relayChild]);
+  let relayLoad = null;
+  if (runs('throughput')) {
+    // One child per connection at most, each given one request at a time, as sandboxes are.
+    const most = Math.max(...s.connections);
+    const pooled = await start<RelayServer>('bench/relay-server.ts', undefined, ['--children', String(most)]);
+    log(`relay throughput (${most} children) at c=${s.connections.join('/')}`);
+    relayLoad = await phase('relay throughput', () => relayThroughput(pooled.ready, s.connections, s.echoLoadS, s.loadWarmupS));
+    await release([pooled]);
+  }
 
   // Nimbus, with its default runtime pool.
   const nimbus = (await phase('nimbus', () => nimbusPhases(runs))) ?? NOTHING_MEASURED;
@@ -122,7 +142,7 @@ async function main(): Promise<void> {
     nodeExtraCaCertsInParent: process.env.NODE_EXTRA_CA_CERTS !== undefined,
     settings: SETTINGS,
     skipped: [...skip],
-    floors: { nodeStartMs, nodeHandlerStartMs, idleNodeMemory: idleNode, loopbackRoundTripMs, ipcRoundTripMs, relayRoundTripMs, echoThroughput: echoLoad },
+    floors: { nodeStartMs, nodeHandlerStartMs, idleNodeMemory: idleNode, loopbackRoundTripMs, ipcRoundTripMs, relayRoundTripMs, echoThroughput: echoLoad, relayThroughput: relayLoad },
     nimbus: { ...nimbus, noPool },
     peers,
     failures,

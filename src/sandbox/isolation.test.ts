@@ -52,7 +52,7 @@ describe('bubblewrap sandbox', { skip }, () => {
     assert.equal(body.cwd, '/var/task');
     assert.equal(body.runtimeDir, '/var/runtime');
     assert.deepEqual(body.task, ['index.js']);
-    assert.ok(body.runtime.includes('bootstrap.mjs'));
+    assert.ok(body.runtime.includes('bootstrap.cjs'));
     assert.equal(body.pid, 2, 'the runtime is the first process of its own pid namespace');
     if (process.getuid?.() === 0) {
       assert.deepEqual([body.uid, body.gid], [993, 990], 'root drops to sbx_user1051');

@@ -1,4 +1,4 @@
-/** The Node.js runtime (bootstrap.mjs) through the pool: callbacks, errors, init failures, timeouts, crashes. */
+/** The Node.js runtime (bootstrap.cjs) through the pool: callbacks, errors, init failures, timeouts, crashes, what a function's modules see. */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createSandboxPool } from './index.ts';
