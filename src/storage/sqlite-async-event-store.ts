@@ -75,8 +75,12 @@ CREATE TABLE IF NOT EXISTS async_events (
   failure TEXT
 );
 CREATE INDEX IF NOT EXISTS async_events_due ON async_events (function_name, failed_at, running, next_attempt_at, seq);
--- What is waiting across functions (dueFunctions, nextDueAfter), without reading the failed ones.
+-- What is waiting across functions (nextDueAfter), without reading the failed ones.
 CREATE INDEX IF NOT EXISTS async_events_waiting ON async_events (failed_at, running, next_attempt_at);
+-- Which functions have events waiting (DUE_FUNCTIONS_SQL), one index step per function.
+CREATE INDEX IF NOT EXISTS async_events_functions ON async_events (failed_at, running, function_name, next_attempt_at);
+-- A function's oldest waiting event (OLDEST_WAITING_SQL), without sorting its backlog.
+CREATE INDEX IF NOT EXISTS async_events_age ON async_events (function_name, failed_at, running, received_at, seq);
 `;
 
 interface Row {
@@ -94,6 +98,26 @@ interface Row {
 }
 
 const COLUMNS = 'id, function_name, qualifier, payload, invoked_arn, received_at, attempts, next_attempt_at, last_result, failed_at, failure';
+
+/**
+ * The functions with an event due now. A plain DISTINCT over the due events reads every one
+ * of them: run after each event, that made draining a backlog of n events cost n² (1.3 ms
+ * a pass with 10,000 waiting). This walks the functions instead (each next name is one index
+ * step) and asks each whether it has a due event (another): a pass costs per function.
+ */
+export const DUE_FUNCTIONS_SQL = `
+WITH RECURSIVE waiting(name) AS (
+  SELECT (SELECT MIN(function_name) FROM async_events WHERE failed_at IS NULL AND running = 0)
+  UNION ALL
+  SELECT (SELECT MIN(function_name) FROM async_events WHERE failed_at IS NULL AND running = 0 AND function_name > waiting.name)
+  FROM waiting WHERE waiting.name IS NOT NULL
+)
+SELECT name FROM waiting
+WHERE name IS NOT NULL
+  AND EXISTS (SELECT 1 FROM async_events WHERE function_name = waiting.name AND failed_at IS NULL AND running = 0 AND next_attempt_at <= ?)`;
+
+/** A throttled function's oldest waiting event (checked for its age on every pass while throttled). */
+export const OLDEST_WAITING_SQL = `SELECT ${COLUMNS} FROM async_events WHERE function_name = ? AND failed_at IS NULL AND running = 0 ORDER BY received_at, seq LIMIT 1`;
 
 /** The async invocation queue, in the shared metadata database (WAL: a commit survives kill -9). */
 export class SqliteAsyncEventStore implements AsyncEventStore {
@@ -123,9 +147,7 @@ export class SqliteAsyncEventStore implements AsyncEventStore {
       `INSERT INTO async_events (id, function_name, qualifier, payload, invoked_arn, received_at, attempts, next_attempt_at, last_result)
        VALUES (@id, @functionName, @qualifier, @payload, @invokedFunctionArn, @receivedAt, @attempts, @nextAttemptAt, @lastResult)`,
     );
-    this.#dueFunctions = db
-      .prepare('SELECT DISTINCT function_name FROM async_events WHERE failed_at IS NULL AND running = 0 AND next_attempt_at <= ?')
-      .pluck();
+    this.#dueFunctions = db.prepare(DUE_FUNCTIONS_SQL).pluck();
     this.#nextDue = db.prepare<[string, number], Row>(
       `SELECT ${COLUMNS} FROM async_events
        WHERE function_name = ? AND failed_at IS NULL AND running = 0 AND next_attempt_at <= ?
@@ -135,9 +157,7 @@ export class SqliteAsyncEventStore implements AsyncEventStore {
     this.#nextDueAfter = db
       .prepare('SELECT MIN(next_attempt_at) FROM async_events WHERE failed_at IS NULL AND running = 0 AND next_attempt_at > ?')
       .pluck();
-    this.#oldestWaiting = db.prepare<[string], Row>(
-      `SELECT ${COLUMNS} FROM async_events WHERE function_name = ? AND failed_at IS NULL AND running = 0 ORDER BY received_at, seq LIMIT 1`,
-    );
+    this.#oldestWaiting = db.prepare<[string], Row>(OLDEST_WAITING_SQL);
     this.#take = db.prepare('UPDATE async_events SET running = 1 WHERE id = ? AND running = 0 AND failed_at IS NULL');
     this.#reschedule = db.prepare(
       'UPDATE async_events SET running = 0, attempts = ?, next_attempt_at = ?, last_result = ? WHERE id = ?',
