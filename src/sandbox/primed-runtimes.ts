@@ -157,7 +157,10 @@ export class PrimedRuntimes {
    */
   take(spec: FunctionSpec, launcher: Launcher): PrimedRuntime | undefined {
     if (this.disposed || this.waiting.length === 0 || !this.eligible(spec, launcher)) return undefined;
-    const runtime = this.waiting.shift()!;
+    // One known to have ended is left to its 'exit' (due on a later turn), which takes it out.
+    const at = this.waiting.findIndex((r) => r.child.exitCode === null && r.child.signalCode === null);
+    if (at < 0) return undefined;
+    const runtime = this.waiting.splice(at, 1)[0]!;
     runtime.detach();
     this.scheduleRefill();
     if (runtime.linksCode) {

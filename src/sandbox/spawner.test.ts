@@ -182,6 +182,55 @@ describe('spawner death', () => {
     assert.deepEqual(await nextExit, [0, null]);
   });
 
+  it('tries a spawn again on a new helper when the helper dies with it in flight', async () => {
+    // A helper that is ready, then dies on its first request; its successor is the real one.
+    const marker = path.join(scratch, 'died-once');
+    const diesOnce = path.join(scratch, 'dies-once-spawner.cjs');
+    const real = fileURLToPath(new URL('./spawner-process.cjs', import.meta.url));
+    fs.writeFileSync(
+      diesOnce,
+      `const fs = require('node:fs');
+if (fs.existsSync(${JSON.stringify(marker)})) require(${JSON.stringify(real)});
+else {
+  process.on('message', () => { fs.writeFileSync(${JSON.stringify(marker)}, ''); process.exit(9); });
+  process.send({ t: 'ready' });
+  process.stdin.resume();
+}
+`,
+    );
+    const spawner = new Spawner({ helperScript: diesOnce });
+    after(() => spawner.close());
+    spawner.start();
+    await waitFor(() => spawner.pid !== undefined, 5000, 'the first helper');
+    const first = spawner.pid;
+    const child = await spawner.spawn(sh('read x; echo "second:$x"'));
+    const [out, exit] = [text(child.stdout), exitOf(child)];
+    assert.ok(fs.existsSync(marker), 'the first helper died with the spawn');
+    assert.ok(spawner.pid !== undefined && spawner.pid !== first, 'a second helper');
+    assert.equal(readPpid(child.pid!), spawner.pid);
+    child.stdin!.end('ok\n');
+    assert.equal(await out, 'second:ok\n');
+    assert.deepEqual(await exit, [0, null]);
+  });
+
+  it('fails a spawn whose pipes do not all arrive (a handle dropped on the way), without hanging', async () => {
+    // A helper whose process "exits" before any of its pipes reaches the server.
+    const dropsPipes = path.join(scratch, 'drops-pipes-spawner.cjs');
+    fs.writeFileSync(
+      dropsPipes,
+      `process.on('message', (m) => {
+  process.send({ t: 'spawned', id: m.id, pid: 999999999 });
+  process.send({ t: 'exit', id: m.id, code: 0, signal: null });
+});
+process.send({ t: 'ready' });
+process.stdin.resume();
+`,
+    );
+    const spawner = new Spawner({ helperScript: dropsPipes });
+    after(() => spawner.close());
+    await assert.rejects(spawner.spawn(sh('true')), /could not be started: it exited \(code 0, signal null\) before its pipes arrived/);
+  });
+
   it('falls back to spawning from the server, with one warning, when the helper cannot start', async () => {
     const warnings: string[] = [];
     const broken = path.join(scratch, 'broken-spawner.cjs');

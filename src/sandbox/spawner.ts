@@ -22,6 +22,17 @@ import { fileURLToPath } from 'node:url';
 const HELPER_SCRIPT = fileURLToPath(new URL('./spawner-process.cjs', import.meta.url));
 /** How long a helper asked to stop may take before it is killed. */
 const STOP_GRACE_MS = 2000;
+/**
+ * How long a spawned process's pipes may take to arrive. Node drops a handle the receiver
+ * could not take (no descriptor left here, EMFILE) after a few retries: the process is then
+ * killed and the spawn fails, rather than waiting for ever.
+ */
+const PIPES_TIMEOUT_MS = 10_000;
+
+/** The helper died with the spawn in flight; nothing of it is left (a new helper may try again). */
+class SpawnerGoneError extends Error {
+  override readonly name = 'SpawnerGoneError';
+}
 
 export interface SpawnRequest {
   readonly command: string;
@@ -122,9 +133,17 @@ export class Spawner {
    * it (ENOENT, EACCES) resolves to a process without a pid that emits 'error'.
    */
   async spawn(request: SpawnRequest): Promise<SandboxProcess> {
-    if (this.closed) throw new Error('the sandbox spawner is closed');
-    const helper = this.direct ? null : this.current();
-    return helper ? helper.spawn(request) : spawnHere(request);
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw new Error('the sandbox spawner is closed');
+      const helper = this.direct ? null : this.current();
+      try {
+        return await (helper ? helper.spawn(request) : spawnHere(request));
+      } catch (error) {
+        // A helper that died (killed, out of memory) is the platform's fault, not the
+        // function's: the spawn is tried once more, on a new helper.
+        if (!(error instanceof SpawnerGoneError) || attempt > 1) throw error;
+      }
+    }
   }
 
   /** Stops the helper (call once its processes are gone) and waits for it to exit. */
@@ -170,6 +189,8 @@ interface Pending {
   pid?: number;
   readonly stdio: (Socket | null)[];
   received: number;
+  /** Armed once the pid is known, until every pipe is in (PIPES_TIMEOUT_MS). */
+  timer?: NodeJS.Timeout;
 }
 
 type HelperMessage =
@@ -231,7 +252,7 @@ class SpawnerProcess {
   }
 
   spawn(request: SpawnRequest): Promise<SandboxProcess> {
-    if (this.gone) return Promise.reject(new Error('the sandbox spawner exited'));
+    if (this.gone) return Promise.reject(new SpawnerGoneError('the sandbox spawner exited'));
     const id = this.nextId++;
     return new Promise<SandboxProcess>((resolve, reject) => {
       this.pending.set(id, { request, resolve, reject, stdio: [], received: 0 });
@@ -267,7 +288,10 @@ class SpawnerProcess {
     const pending = this.pending.get(id);
     switch (message.t) {
       case 'spawned':
-        if (pending) pending.pid = message.pid;
+        if (!pending) break;
+        pending.pid = message.pid;
+        pending.timer = setTimeout(() => this.abandon(id, `its pipes did not arrive within ${PIPES_TIMEOUT_MS} ms`), PIPES_TIMEOUT_MS);
+        pending.timer.unref();
         break;
       case 'stdio':
         if (!pending) break;
@@ -275,13 +299,19 @@ class SpawnerProcess {
         if (++pending.received === (pending.request.pipe ? 4 : 3)) {
           const pid = pending.pid!;
           const spawned = new SandboxProcess(pid, pending.stdio, (signal) => process.kill(pid, signal));
+          clearTimeout(pending.timer);
           this.pending.delete(id);
           this.live.set(id, spawned);
           pending.resolve(spawned);
         }
         break;
       case 'exit':
-        // After every pipe of its process: the helper's channel queues messages behind a handle in flight.
+        // Normally after every pipe of its process: the helper's channel queues messages behind
+        // a handle in flight. Before them only when a pipe was dropped on the way.
+        if (pending) {
+          this.abandon(id, `it exited (code ${message.code}, signal ${message.signal}) before its pipes arrived`);
+          break;
+        }
         this.live.get(id)?.ended(message.code, message.signal);
         this.live.delete(id);
         break;
@@ -301,6 +331,18 @@ class SpawnerProcess {
     this.holdLoop();
   }
 
+  /** A spawn whose pipes will not all arrive: its process is killed and the spawn fails. */
+  private abandon(id: number, why: string): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (pending.pid !== undefined) killGroup(pending.pid);
+    for (const socket of pending.stdio) socket?.destroy();
+    pending.reject(new Error(`${pending.request.command} could not be started: ${why}`));
+    this.holdLoop();
+  }
+
   /**
    * The helper is gone (crashed, killed, or stopped). What it spawned is killed by pid from
    * here and reported gone; requests in flight fail, unless it never started, in which case
@@ -314,6 +356,7 @@ class SpawnerProcess {
     const neverReady = !this.ready && !this.stopping;
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
+      clearTimeout(pending.timer);
       if (pending.pid !== undefined) killGroup(pending.pid);
       for (const socket of pending.stdio) socket?.destroy();
       if (neverReady) {
@@ -323,7 +366,7 @@ class SpawnerProcess {
           pending.reject(error as Error);
         }
       } else {
-        pending.reject(new Error(`the sandbox spawner exited before ${pending.request.command} started: ${why}`));
+        pending.reject(new SpawnerGoneError(`the sandbox spawner exited before ${pending.request.command} started: ${why}`));
       }
     }
     for (const [id, spawned] of this.live) {
