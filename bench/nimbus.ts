@@ -205,30 +205,13 @@ export interface SandboxMemory {
 
 /**
  * Sandboxes run the runtime's bootstrap, directly or under bubblewrap (whose command line
- * names it); other processes (esbuild under tsx, the sandbox spawner) are not sandboxes.
+ * names it); other children (esbuild under tsx) are not sandboxes.
  */
 const SANDBOX_COMMAND = /bootstrap|bwrap/;
 
-/**
- * The server's sandboxes: the outermost sandbox processes among its descendants (the
- * sandbox spawner starts them, so they are its children rather than the server's).
- */
+/** Children of the server process that are sandboxes. */
 export function sandboxPids(server: NimbusServer): number[] {
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    for (const child of childrenOf(pid)) {
-      if (SANDBOX_COMMAND.test(commandOf(child))) out.push(child);
-      else {
-        try {
-          walk(child);
-        } catch {
-          // exited between listing and reading
-        }
-      }
-    }
-  };
-  walk(server.pid);
-  return out;
+  return childrenOf(server.pid).filter((pid) => SANDBOX_COMMAND.test(commandOf(pid)));
 }
 
 /** RSS and private memory of every sandbox of the server process, now. */

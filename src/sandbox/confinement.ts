@@ -1,10 +1,10 @@
 /**
  * What an execution environment holds on the host besides its Runtime API server: its
- * process (isolated, see isolation.ts, and spawned by the pool's spawner, see spawner.ts),
- * its memory cgroup and watchdog, and its /tmp folder when there is no bubblewrap. Made
- * when the environment starts, removed when it dies, so a new environment always starts
- * with an empty /tmp.
+ * process (spawned isolated, see isolation.ts), its memory cgroup and watchdog, and its
+ * /tmp folder when there is no bubblewrap. Made when the environment starts, removed
+ * when it dies, so a new environment always starts with an empty /tmp.
  */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -15,7 +15,6 @@ import { isolate } from './isolation.ts';
 import type { LaunchPlan } from './launcher.ts';
 import { EnvironmentMemory } from './memory.ts';
 import { peerCheckAvailable, socketHeldBy } from './peer-guard.ts';
-import type { SandboxProcess, Spawner } from './spawner.ts';
 import type { FunctionSpec } from './types.ts';
 
 const MB = 1024 * 1024;
@@ -29,8 +28,6 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
 export interface ConfinementOptions {
   spec: FunctionSpec;
   readonly host: SandboxHost;
-  /** Spawns the environment's process (the pool's). */
-  readonly spawner: Spawner;
   /** Unique per environment (names its cgroup and /tmp folder). */
   readonly id: string;
   readonly onExceeded: (what: 'memory' | 'tmp', usedMB: number) => void;
@@ -92,15 +89,23 @@ export class Confinement {
     return this.options.host.bwrap !== null;
   }
 
-  /**
-   * Spawns the plan inside the confinement, in its own process group (a kill reaches
-   * whatever the function spawned). stdin stays an open pipe: the runtime exits when it
-   * reaches EOF (host gone); fd 3 is the runtime's pipe, when it speaks the Runtime API over
-   * one. Rejects if it cannot even try; a failed spawn (ENOENT) emits 'error' instead.
-   */
-  async spawn(plan: LaunchPlan): Promise<SandboxProcess> {
+  /** Spawns the plan inside the confinement. Throws (synchronously) if it cannot even try. */
+  spawn(plan: LaunchPlan): ChildProcess {
     const target = isolate(plan, this.options.spec, this.options.host, this.cgroup?.procsFile);
-    const child = await this.options.spawner.spawn(target);
+    let child: ChildProcess;
+    try {
+      child = spawn(target.command, target.args, {
+        cwd: target.cwd,
+        env: target.env,
+        // stdin stays an open pipe: the runtime exits when it reaches EOF (host gone).
+        // fd 3: the runtime's pipe, when it speaks the Runtime API over one.
+        stdio: ['pipe', 'pipe', 'pipe', ...(plan.pipe ? ['pipe'] : []), ...target.extraStdio] as StdioOptions,
+        // Own process group, so a kill reaches whatever the function spawned.
+        detached: true,
+      });
+    } finally {
+      target.release();
+    }
     if (child.pid !== undefined) this.memory.attach(child.pid);
     return child;
   }

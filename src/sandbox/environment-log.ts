@@ -2,7 +2,7 @@
  * One environment's log stream: the child's stdout and stderr cut into log events, the
  * platform lines written around invocations, and the lines kept for Invoke's LogResult.
  */
-import type { Readable } from 'node:stream';
+import type { ChildProcess } from 'node:child_process';
 import type { Clock } from '../util/clock.ts';
 import { LineSplitter } from './log-lines.ts';
 import type { LogSink } from './types.ts';
@@ -41,7 +41,7 @@ export class EnvironmentLog {
   }
 
   /** Reads the child's stdout and stderr into the log. */
-  attach(child: { readonly stdout: Readable | null; readonly stderr: Readable | null }): void {
+  attach(child: ChildProcess): void {
     for (const [stream, splitter] of [
       [child.stdout, this.stdout],
       [child.stderr, this.stderr],

@@ -9,7 +9,6 @@ import { closeSandboxHost, plainSandboxHost, type SandboxHost } from './host.ts'
 import { launcherFor, type Launcher } from './launcher.ts';
 import { PrimedRuntimes } from './primed-runtimes.ts';
 import { EnvironmentLostError, Sandbox, type SandboxState } from './sandbox.ts';
-import { Spawner } from './spawner.ts';
 import type {
   EnvironmentCredentials,
   FunctionSpec,
@@ -87,10 +86,7 @@ export interface LocalSandboxPool extends SandboxPool {
   provisionedBusy(key: string): number;
   /** Pre-started runtimes ready for a cold start now (primed-runtimes.ts). */
   primedReady(): number;
-  /**
-   * Starts the sandbox spawner (spawner.ts; otherwise started by the first spawn) and the
-   * primed runtimes (primedRuntimes of them); until then cold starts spawn.
-   */
+  /** Starts the primed runtimes (primedRuntimes of them); until then cold starts spawn. */
   primeRuntimes(): void;
 }
 
@@ -121,23 +117,17 @@ class ProcessSandboxPool implements LocalSandboxPool {
   private readonly provisions = new Map<string, Provision>();
   private disposed = false;
   private readonly primed: PrimedRuntimes | null;
-  /** Spawns every process of the pool's environments, so that the server does not fork itself. */
-  private readonly spawner: Spawner;
 
   constructor(private readonly options: SandboxPoolOptions) {
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.host = options.host ?? plainSandboxHost();
     this.ownsHost = options.host === undefined;
-    this.spawner = new Spawner(options.logger ? { logger: options.logger } : {});
     const size = options.primedRuntimes ?? 0;
-    this.primed =
-      size > 0 ? new PrimedRuntimes({ host: this.host, spawner: this.spawner, size, ...(options.logger ? { logger: options.logger } : {}) }) : null;
+    this.primed = size > 0 ? new PrimedRuntimes({ host: this.host, size, ...(options.logger ? { logger: options.logger } : {}) }) : null;
   }
 
   primeRuntimes(): void {
-    if (this.disposed) return;
-    this.spawner.start();
-    this.primed?.fill();
+    if (!this.disposed) this.primed?.fill();
   }
 
   async invoke(spec: FunctionSpec, request: InvokeRequest): Promise<InvokeResult> {
@@ -253,8 +243,6 @@ class ProcessSandboxPool implements LocalSandboxPool {
     }
     await this.primed?.dispose();
     while (this.disposals.size > 0) await Promise.all(this.disposals);
-    // Every process it spawned is gone.
-    await this.spawner.close();
     if (this.ownsHost) closeSandboxHost(this.host);
   }
 
@@ -270,7 +258,6 @@ class ProcessSandboxPool implements LocalSandboxPool {
       initializationType,
       initTimeoutMs: this.options.initTimeoutMs,
       host: this.host,
-      spawner: this.spawner,
       onDead: (s) => this.forget(s),
       logger: this.options.logger,
       ...(credentials ? { credentials } : {}),

@@ -14,6 +14,7 @@
  * LD_*, locale...), and a code tree small enough to link in a moment. Every other cold start
  * spawns as before. `runtimePool.size` bounds how many wait (0: none).
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
@@ -23,7 +24,6 @@ import type { SandboxHost } from './host.ts';
 import { nodeLauncher, type Launcher, type LaunchPlan } from './launcher.ts';
 import { RuntimeApiServer } from './runtime-api.ts';
 import { encodeFrame, FrameReader } from './runtime-ipc.ts';
-import type { SandboxProcess, Spawner } from './spawner.ts';
 import type { FunctionSpec } from './types.ts';
 
 /** A primed runtime's /tmp is sized at start: functions with another EphemeralStorage spawn their own. */
@@ -44,8 +44,6 @@ const START_ONLY_VARIABLE = /^(NODE_|UV_|LD_|OPENSSL_|SSL_CERT_|MALLOC_|GLIBC_|L
 
 export interface PrimedRuntimesOptions {
   readonly host: SandboxHost;
-  /** Spawns the runtimes (the pool's). */
-  readonly spawner: Spawner;
   /** How many runtimes wait, at most. */
   readonly size: number;
   readonly logger?: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
@@ -65,7 +63,7 @@ export class PrimedRuntime {
   private detachReader: (() => void) | null = null;
 
   constructor(
-    readonly child: SandboxProcess,
+    readonly child: ChildProcess,
     readonly confinement: Confinement,
     /** Its Runtime API server (HTTP), listening ahead like the process; the adopting environment rebinds it. */
     readonly api: RuntimeApiServer,
@@ -129,8 +127,6 @@ export class PrimedRuntime {
 export class PrimedRuntimes {
   private readonly waiting: PrimedRuntime[] = [];
   private readonly starting = new Set<PrimedRuntime>();
-  /** Spawns in flight: each settles once its runtime is starting (or disposed, or failed). */
-  private readonly spawns = new Set<Promise<void>>();
   private readonly listings = new Map<string, Entry[] | null>();
   private refillTimer: NodeJS.Timeout | null = null;
   private failedStarts = 0;
@@ -141,7 +137,7 @@ export class PrimedRuntimes {
   /** Starts runtimes until `size` wait or start. */
   fill(): void {
     if (this.disposed || this.failedStarts >= MAX_FAILED_STARTS) return;
-    while (this.waiting.length + this.starting.size + this.spawns.size < this.options.size) {
+    while (this.waiting.length + this.starting.size < this.options.size) {
       if (!this.startOne()) return;
     }
   }
@@ -157,10 +153,7 @@ export class PrimedRuntimes {
    */
   take(spec: FunctionSpec, launcher: Launcher): PrimedRuntime | undefined {
     if (this.disposed || this.waiting.length === 0 || !this.eligible(spec, launcher)) return undefined;
-    // One known to have ended is left to its 'exit' (due on a later turn), which takes it out.
-    const at = this.waiting.findIndex((r) => r.child.exitCode === null && r.child.signalCode === null);
-    if (at < 0) return undefined;
-    const runtime = this.waiting.splice(at, 1)[0]!;
+    const runtime = this.waiting.shift()!;
     runtime.detach();
     this.scheduleRefill();
     if (runtime.linksCode) {
@@ -181,8 +174,7 @@ export class PrimedRuntimes {
     const all = [...this.waiting, ...this.starting];
     this.waiting.length = 0;
     this.starting.clear();
-    // A runtime whose spawn is in flight is disposed as it arrives.
-    await Promise.all([...all.map((r) => r.dispose()), ...this.spawns]);
+    await Promise.all(all.map((r) => r.dispose()));
   }
 
   private eligible(spec: FunctionSpec, launcher: Launcher): boolean {
@@ -216,20 +208,19 @@ export class PrimedRuntimes {
     this.refillTimer.unref();
   }
 
-  /** Starts spawning one runtime; false (and no more tries) when it cannot even try. */
   private startOne(): boolean {
-    const { host, spawner } = this.options;
+    const { host } = this.options;
     const id = `primed-${randomBytes(6).toString('hex')}`;
     const slotDir = path.join(host.scratchDir, 'slots', id);
     let confinement: Confinement | undefined;
-    let plan: LaunchPlan;
-    const owned: { runtime?: PrimedRuntime } = {};
+    let runtime: PrimedRuntime;
     try {
       fs.mkdirSync(slotDir, { recursive: true, mode: 0o755 });
       fs.chmodSync(slotDir, 0o755);
       const spec = placeholderSpec(slotDir);
-      confinement = new Confinement({ spec, host, spawner, id, onExceeded: () => owned.runtime?.kill(), logger: this.options.logger });
-      plan = nodeLauncher(spec, {
+      const owned: { runtime?: PrimedRuntime } = {};
+      confinement = new Confinement({ spec, host, id, onExceeded: () => owned.runtime?.kill(), logger: this.options.logger });
+      const plan = nodeLauncher(spec, {
         runtimeApi: '',
         logStreamName: '',
         initializationType: 'on-demand',
@@ -237,37 +228,17 @@ export class PrimedRuntimes {
         ...(confinement.tmpDir ? { tmpDir: confinement.tmpDir } : {}),
         ...(host.runtimeModules ? { runtimeModules: host.runtimeModules } : {}),
       });
+      const child = confinement.spawn({ ...plan, args: [...plan.args, '--primed'] });
+      const held = confinement;
+      const api = new RuntimeApiServer({ onReady: () => {}, onInitError: () => {}, admit: (socket) => held.holds(socket) });
+      runtime = owned.runtime = new PrimedRuntime(child, confinement, api, slotDir, host.bwrap !== null, plan.env);
     } catch (error) {
-      this.cannotStart(error, confinement, slotDir);
+      this.options.logger?.error(`sandbox: cannot start a primed runtime: ${String(error)}`);
+      void confinement?.dispose();
+      fs.rmSync(slotDir, { recursive: true, force: true });
+      this.failedStarts = MAX_FAILED_STARTS;
       return false;
     }
-    const held = confinement;
-    const env = plan.env;
-    const spawn: Promise<void> = held
-      .spawn({ ...plan, args: [...plan.args, '--primed'] })
-      .then((child) => {
-        const api = new RuntimeApiServer({ onReady: () => {}, onInitError: () => {}, admit: (socket) => held.holds(socket) });
-        const runtime = (owned.runtime = new PrimedRuntime(child, held, api, slotDir, host.bwrap !== null, env));
-        if (!this.disposed) return this.watch(runtime);
-        child.on('error', () => {});
-        return runtime.dispose();
-      })
-      .catch((error: unknown) => this.cannotStart(error, held, slotDir))
-      .finally(() => this.spawns.delete(spawn));
-    this.spawns.add(spawn);
-    return true;
-  }
-
-  /** A runtime could not even be spawned: no more tries (the error would come back every time). */
-  private cannotStart(error: unknown, confinement: Confinement | undefined, slotDir: string): void {
-    this.options.logger?.error(`sandbox: cannot start a primed runtime: ${String(error)}`);
-    void confinement?.dispose();
-    fs.rmSync(slotDir, { recursive: true, force: true });
-    this.failedStarts = MAX_FAILED_STARTS;
-  }
-
-  /** Follows a spawned runtime until it waits (asked for work, Runtime API listening) or is lost. */
-  private watch(runtime: PrimedRuntime): void {
     this.starting.add(runtime);
     let asked = false;
     /** Waiting once the runtime asked for work and its Runtime API listens. */
@@ -278,6 +249,13 @@ export class PrimedRuntimes {
       this.starting.delete(runtime);
       this.waiting.push(runtime);
     };
+    runtime.api.listen().then(
+      (address) => {
+        runtime.runtimeApi = address;
+        readyIfBoth();
+      },
+      (error: unknown) => lost(`its Runtime API cannot listen: ${String(error)}`),
+    );
     const lost = (why: string) => {
       const wasReady = runtime.ready;
       runtime.ready = false;
@@ -292,19 +270,6 @@ export class PrimedRuntimes {
       }
       this.scheduleRefill();
     };
-    const pending = () => this.starting.has(runtime) || this.waiting.includes(runtime);
-    runtime.child.once('error', (error) => {
-      if (pending()) lost(String(error));
-    });
-    // Not spawned (its 'error' says why): nothing to listen to.
-    if (runtime.child.pid === undefined) return;
-    runtime.api.listen().then(
-      (address) => {
-        runtime.runtimeApi = address;
-        readyIfBoth();
-      },
-      (error: unknown) => lost(`its Runtime API cannot listen: ${String(error)}`),
-    );
     runtime.listen(
       new FrameReader(
         (message) => {
@@ -317,8 +282,12 @@ export class PrimedRuntimes {
     );
     runtime.child.once('exit', (code, signal) => {
       // Once adopted, the Sandbox handles its exit.
-      if (pending()) lost(`exited with ${code ?? signal}`);
+      if (this.starting.has(runtime) || this.waiting.includes(runtime)) lost(`exited with ${code ?? signal}`);
     });
+    runtime.child.once('error', (error) => {
+      if (this.starting.has(runtime) || this.waiting.includes(runtime)) lost(String(error));
+    });
+    return true;
   }
 }
 

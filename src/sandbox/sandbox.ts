@@ -4,7 +4,9 @@
  * enforces the timeout by killing, and reports failures as AWS does. An environment
  * whose runtime failed, timed out or exited is dead and never reused.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../util/clock.ts';
 import { Confinement } from './confinement.ts';
@@ -24,7 +26,6 @@ import {
   type ReportFields,
 } from './log-lines.ts';
 import { RuntimeApiServer, type RuntimeApiListener, type RuntimeOutcome } from './runtime-api.ts';
-import type { SandboxProcess, Spawner } from './spawner.ts';
 import type { EnvironmentCredentials, FunctionSpec, InvokeRequest, InvokeResult, LogSink } from './types.ts';
 
 /** Lambda's init phase limit for on-demand environments. */
@@ -41,8 +42,6 @@ export interface SandboxOptions {
   readonly initTimeoutMs?: number;
   /** Isolation and limits this host offers (plainSandboxHost(): plain processes, memory watchdog). */
   readonly host: SandboxHost;
-  /** Spawns the environment's process (the pool's). */
-  readonly spawner: Spawner;
   /** Called once when the child exits or the environment is disposed. */
   readonly onDead?: (sandbox: Sandbox) => void;
   readonly logger?: { error(msg: string): void; warn?(msg: string): void };
@@ -101,9 +100,7 @@ export class Sandbox {
   private stateName: SandboxState = 'starting';
   private readonly clock: Clock;
   private readonly api: RuntimeApiServer;
-  private child: SandboxProcess | null = null;
-  /** Settles once start() is over: spawned and wired, or failed. */
-  private readonly started: Promise<void>;
+  private child: ChildProcess | null = null;
   private initOutcome: InitOutcome | null = null;
   private resolveInit!: (outcome: InitOutcome) => void;
   private spawnedAt = 0;
@@ -163,7 +160,7 @@ export class Sandbox {
     this.api.rebind(events);
     const init = new Promise<InitOutcome>((resolve) => (this.resolveInit = resolve));
     this.ready = init.then(() => undefined);
-    this.started = this.start().catch((error: NodeJS.ErrnoException) =>
+    this.start().catch((error: NodeJS.ErrnoException) =>
       this.settleInit({ kind: 'spawn-error', error, command: this.spec.runtime }),
     );
   }
@@ -206,14 +203,7 @@ export class Sandbox {
       confinement = primed.confinement;
       confinement.reassign(this.spec, onExceeded);
     } else {
-      confinement = new Confinement({
-        spec: this.spec,
-        host: this.options.host,
-        spawner: this.options.spawner,
-        id: this.id,
-        onExceeded,
-        logger: this.options.logger,
-      });
+      confinement = new Confinement({ spec: this.spec, host: this.options.host, id: this.id, onExceeded, logger: this.options.logger });
     }
     this.confinement = confinement;
     const launcher = this.options.launcher ?? launcherFor(this.spec.runtime);
@@ -237,23 +227,19 @@ export class Sandbox {
       throw error;
     }
     this.spawnedAt = performance.now();
-    let child: SandboxProcess;
+    let child: ChildProcess;
     if (primed) {
       // Already running: it loads the handler once it has the function's variables and folder.
       child = primed.child;
       primed.assign(plan);
     } else {
-      child = await confinement.spawn(plan);
+      child = confinement.spawn(plan);
     }
     this.child = child;
-    // Disposed while the process was being spawned: wired all the same (dispose() waits for
-    // its exit), then killed below.
-    if (!this.initOutcome) {
-      this.cancelInitTimer = this.clock.setTimeout(
-        () => this.settleInit({ kind: 'timeout' }),
-        this.options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
-      );
-    }
+    this.cancelInitTimer = this.clock.setTimeout(
+      () => this.settleInit({ kind: 'timeout' }),
+      this.options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
+    );
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (child.pid === undefined) {
         this.settleInit({ kind: 'spawn-error', error, command: plan.command });
@@ -262,9 +248,8 @@ export class Sandbox {
     });
     child.on('exit', (code, signal) => this.onExit(code, signal));
     child.stdin?.on('error', () => {});
-    const pipe = child.stdio[3];
-    if (plan.pipe && pipe) {
-      this.api.attachPipe(pipe, {
+    if (plan.pipe && child.stdio[3]) {
+      this.api.attachPipe(child.stdio[3] as Socket, {
         onViolation: (reason) => {
           this.options.logger?.error(`sandbox: ${this.spec.functionName} (${this.logStreamName}) broke the runtime pipe (${reason}): the environment is stopped`);
           this.kill();
@@ -274,8 +259,6 @@ export class Sandbox {
     this.log.attach(child);
     // A primed runtime may have died between being taken and now.
     if (child.exitCode !== null || child.signalCode !== null) this.onExit(child.exitCode, child.signalCode);
-    // Disposed while the process was being spawned.
-    if (this.initOutcome) this.kill();
   }
 
   /** The watchdog found the environment over its MemorySize (or its /tmp folder over its size). */
@@ -572,8 +555,6 @@ export class Sandbox {
           active.cancelTimer();
           active.reject(new SandboxDisposedError());
         }
-        // A process being spawned now is killed once it is there.
-        await this.started;
         this.kill();
         await this.afterExit();
         await this.confinement?.dispose();

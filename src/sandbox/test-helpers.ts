@@ -102,12 +102,11 @@ export class ManualClock implements Clock {
 }
 
 /**
- * PIDs of this process's live sandboxes, from /proc. Sandboxes lead their own process
- * group; that tells them from helpers such as tsx's esbuild service and the sandbox
- * spawner (spawner.ts), whose children they are: those are looked through, sandboxes not.
+ * PIDs of this process's live sandbox children, from /proc. Sandboxes lead their own
+ * process group; that tells them from helpers such as tsx's esbuild service.
  */
 export function childPids(): number[] {
-  const children = new Map<number, { pid: number; pgrp: number }[]>();
+  const pids: number[] = [];
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -115,22 +114,11 @@ export function childPids(): number[] {
       // pid (comm) state ppid ...: comm may hold spaces, so parse after the last ')'.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const [state, ppid, pgrp] = fields;
-      if (state === 'Z') continue;
-      const siblings = children.get(Number(ppid)) ?? [];
-      siblings.push({ pid: Number(name), pgrp: Number(pgrp) });
-      children.set(Number(ppid), siblings);
+      if (Number(ppid) === process.pid && Number(pgrp) === Number(name) && state !== 'Z') pids.push(Number(name));
     } catch {
       // exited meanwhile
     }
   }
-  const pids: number[] = [];
-  const walk = (parent: number) => {
-    for (const { pid, pgrp } of children.get(parent) ?? []) {
-      if (pgrp === pid) pids.push(pid);
-      else walk(pid);
-    }
-  };
-  walk(process.pid);
   return pids;
 }
 
